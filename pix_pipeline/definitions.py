@@ -1,0 +1,32 @@
+"""The Dagster entry point (workspace.yaml): definitions are built when the code location loads.
+
+Settings are read here, at load time and not at import, so a bad PIX_* value stops the
+code location with a message that names the variable.
+"""
+
+import dagster as dg
+
+from pix_pipeline.analysis.factory import build_providers
+from pix_pipeline.defs.assets import processing_assets
+from pix_pipeline.defs.jobs import process_pix_job, release_gallery_job
+from pix_pipeline.defs.resources import PixResource
+from pix_pipeline.defs.sensors import build_final_input_sensor
+from pix_pipeline.runtime import build_notifier
+from pix_pipeline.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """All assets, jobs, the sensor and the resource for the given settings."""
+    build_providers(settings)  # a broken provider plugin fails now, not in the first run
+    build_notifier(settings)
+    return dg.Definitions(
+        assets=processing_assets,
+        jobs=[process_pix_job, release_gallery_job],
+        sensors=[build_final_input_sensor(settings.sensor_interval_seconds)],
+        resources={"pix": PixResource()},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings())

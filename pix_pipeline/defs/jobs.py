@@ -1,0 +1,70 @@
+"""Jobs: the per-job processing run the sensor starts, and Daniel's manual release."""
+
+import dagster as dg
+from pydantic import Field
+
+from pix_pipeline.defs.assets import processing_assets
+from pix_pipeline.defs.partitions import pix_jobs
+from pix_pipeline.defs.resources import PixResource
+from pix_pipeline.domain.release import ReleaseRefused, release_gallery
+
+PROCESS_JOB_NAME = "process_pix_job"
+
+process_pix_job = dg.define_asset_job(
+    name=PROCESS_JOB_NAME,
+    selection=dg.AssetSelection.assets(*processing_assets),
+    description="Processes one photo job: thumbnails, privacy, depth, semantics and cleanup for"
+    " new or changed photos, then image meta, job_expose.json and the draft gallery.",
+)
+
+
+class ReleaseConfig(dg.Config):
+    """What Daniel fills in on the launchpad."""
+
+    approved_by: str = Field(default="Daniel", description="Who approves this release.")
+    note: str = Field(default="", description="Optional note stored with the release.")
+
+
+@dg.op(
+    description="Applies pending gallery changes, sets gallery_visibility = customer and"
+    " notifies the customer once.",
+)
+def release_job_gallery(
+    context: dg.OpExecutionContext, config: ReleaseConfig, pix: PixResource
+) -> dg.Output[int]:
+    job_id = context.partition_key
+    try:
+        report = release_gallery(
+            pix.runtime, job_id, approved_by=config.approved_by, note=config.note
+        )
+    except ReleaseRefused as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    if report.notifications_failed:
+        raise dg.Failure(
+            description=f"job {job_id} is released, but the customer notification failed"
+            f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
+        )
+    context.log.info(
+        f"released {job_id}: {report.image_count} images, release #{report.release_number}"
+    )
+    return dg.Output(
+        report.release_number,
+        metadata={
+            "job_id": job_id,
+            "release_number": report.release_number,
+            "images_released": report.image_count,
+            "changes_applied": dg.MetadataValue.json(report.changes),
+            "notifications_sent": report.notifications_sent,
+        },
+    )
+
+
+@dg.job(
+    name="release_gallery",
+    partitions_def=pix_jobs,
+    description="Release the gallery of one photo job to the customer: pick the job in the"
+    " partition picker, launch. Applies pending changes, makes the gallery visible"
+    " (gallery_visibility = customer) and notifies the customer once.",
+)
+def release_gallery_job() -> None:
+    release_job_gallery()

@@ -1,0 +1,119 @@
+"""Brief 6: aggregate a job's processed images into pipeline/meta/job_expose.json."""
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from pix_pipeline.domain import layout
+from pix_pipeline.domain.meta import render_json
+from pix_pipeline.domain.models import (
+    PRIVACY_CATEGORIES,
+    CaptionEntry,
+    CleanupOption,
+    Finding,
+    ImageMeta,
+    ImageProblem,
+    ImageStatus,
+    JobExpose,
+    PrivacyCategorySummary,
+    StatusCounts,
+)
+from pix_pipeline.registry.schema import ImageRow
+from pix_pipeline.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ExposeReport:
+    document: JobExpose
+    written: bool
+    content_hash: str
+
+
+def _counts(rows: list[ImageRow]) -> StatusCounts:
+    tally = Counter(r.status for r in rows)
+    return StatusCounts(
+        pending_processing=tally[ImageStatus.PENDING_PROCESSING],
+        processed=tally[ImageStatus.PROCESSED],
+        error=tally[ImageStatus.ERROR],
+        removed=tally[ImageStatus.REMOVED],
+        total=len(rows),
+    )
+
+
+def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
+    """The job-level document from the registry rows (pure: no I/O)."""
+    processed = [
+        ImageMeta.model_validate(r.meta)
+        for r in sorted(rows, key=lambda r: r.filename)
+        if r.status == ImageStatus.PROCESSED and r.meta is not None
+    ]
+    room_types: dict[str, list[str]] = defaultdict(list)
+    view_types: dict[str, list[str]] = defaultdict(list)
+    objects: Counter[str] = Counter()
+    captions: list[CaptionEntry] = []
+    cleanup: list[CleanupOption] = []
+    privacy = {name: PrivacyCategorySummary() for name in PRIVACY_CATEGORIES}
+    for meta in processed:
+        sem = meta.semantics
+        if sem is not None:
+            if sem.room_type is not None:
+                room_types[sem.room_type.value].append(meta.filename)
+            if sem.view_type is not None:
+                view_types[sem.view_type.value].append(meta.filename)
+            objects.update({o.label for o in sem.objects})
+            if sem.caption_short or sem.caption_long:
+                captions.append(
+                    CaptionEntry(
+                        image_id=meta.image_id,
+                        filename=meta.filename,
+                        caption_short=sem.caption_short,
+                        caption_long=sem.caption_long,
+                    )
+                )
+        if meta.cleanup is not None and meta.cleanup.cleanup_possible:
+            cleanup.append(
+                CleanupOption(
+                    image_id=meta.image_id,
+                    filename=meta.filename,
+                    candidates=meta.cleanup.cleanup_candidates,
+                )
+            )
+        for name, summary in privacy.items():
+            status = meta.privacy.category(name).status if meta.privacy else Finding.NOT_CHECKED
+            if status is Finding.DETECTED:
+                summary.detected.append(meta.filename)
+            elif status is Finding.CLEAR:
+                summary.clear += 1
+            else:
+                summary.not_checked += 1
+    errors = [
+        ImageProblem(image_id=r.image_id, filename=r.filename, error_message=r.error_message)
+        for r in sorted(rows, key=lambda r: r.filename)
+        if r.status == ImageStatus.ERROR
+    ]
+    return JobExpose(
+        job_id=job_id,
+        counts=_counts(rows),
+        images=processed,
+        captions=captions,
+        room_types=dict(sorted(room_types.items())),
+        view_types=dict(sorted(view_types.items())),
+        objects=dict(sorted(objects.items())),
+        cleanup_options=cleanup,
+        privacy_summary=privacy,
+        errors=errors,
+    )
+
+
+def build_job_expose(rt: Runtime, job_id: str) -> ExposeReport:
+    """Render job_expose.json from the registry; rewrite it only when its content changed."""
+    document = aggregate(job_id, rt.registry.images_of_job(job_id))
+    data = render_json(document)
+    content_hash = hashlib.sha256(data).hexdigest()
+    key = layout.job_expose_key(job_id)
+    job = rt.registry.get_job(job_id)
+    if job is not None and job.expose_hash == content_hash and rt.storage.exists(key):
+        return ExposeReport(document, False, content_hash)
+    rt.storage.write_bytes(key, data)
+    rt.registry.update_job(job_id, expose_hash=content_hash)
+    return ExposeReport(document, True, content_hash)

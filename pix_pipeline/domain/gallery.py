@@ -1,0 +1,103 @@
+"""Brief 7: keep the draft customer gallery in step with the processed images.
+
+Before the first release the gallery follows the pipeline directly (visibility `internal`).
+After a release it is what the customer sees: the sync then leaves it untouched and only
+records `update_pending`; `release_gallery` applies the changes.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from pix_pipeline.domain import layout
+from pix_pipeline.domain.expose import build_job_expose
+from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
+from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.runtime import Runtime
+
+
+@dataclass
+class GalleryReport:
+    job_id: str
+    gallery_status: str
+    gallery_visibility: str
+    image_count: int
+    copied: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    expose_mirrored: bool = False
+    pending_changes: list[str] = field(default_factory=list)
+
+    @property
+    def held_for_release(self) -> bool:
+        return self.gallery_status == GalleryStatus.UPDATE_PENDING
+
+
+def pending_changes(job: JobRow, rows: list[ImageRow]) -> list[str]:
+    """How the gallery differs from what the pipeline would put there now, for people."""
+    changes: list[str] = []
+    for row in rows:
+        if row.status == ImageStatus.PROCESSED:
+            if row.gallery_hash is None:
+                changes.append(f"add {row.filename}")
+            elif row.gallery_hash != row.content_hash:
+                changes.append(f"replace {row.filename}")
+        elif row.gallery_hash is not None and row.status != ImageStatus.PENDING_PROCESSING:
+            changes.append(f"remove {row.filename} ({row.status})")
+    if job.expose_hash != job.gallery_expose_hash:
+        changes.append("update expose.json")
+    return changes
+
+
+def _copy_verified(rt: Runtime, row: ImageRow) -> bool:
+    """Copy the processed version of the file; False when final_input/ holds another by now."""
+    data = rt.storage.read_bytes(row.storage_path)
+    if hashlib.sha256(data).hexdigest() != row.content_hash:
+        return False
+    rt.storage.write_bytes(layout.gallery_image_key(row.job_id, row.filename), data)
+    return True
+
+
+def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -> GalleryReport:
+    """Copy processed images into gallery/images/, drop the others, mirror expose.json."""
+    build_job_expose(rt, job_id)
+    job = rt.registry.get_job(job_id)
+    if job is None:
+        raise KeyError(f"job {job_id} is not registered")
+    rows = rt.registry.images_of_job(job_id)
+    processed = [r for r in rows if r.status == ImageStatus.PROCESSED]
+    changes = pending_changes(job, rows)
+    released = job.gallery_visibility == GalleryVisibility.CUSTOMER
+    if released and not apply_to_released:
+        status = GalleryStatus.UPDATE_PENDING if changes else GalleryStatus(job.gallery_status)
+        rt.registry.update_job(job_id, gallery_status=status.value)
+        return GalleryReport(
+            job_id, status.value, job.gallery_visibility, len(processed), pending_changes=changes
+        )
+
+    report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
+    keep: set[str] = set()
+    for row in rows:
+        if row.status == ImageStatus.PROCESSED:
+            if row.gallery_hash == row.content_hash or _copy_verified(rt, row):
+                if row.gallery_hash != row.content_hash:
+                    rt.registry.set_gallery_hash(row.image_id, row.content_hash)
+                    report.copied.append(row.filename)
+                keep.add(row.filename)
+        elif row.status == ImageStatus.PENDING_PROCESSING and row.gallery_hash is not None:
+            keep.add(row.filename)  # replaced once its new version is processed
+        elif row.gallery_hash is not None:
+            rt.registry.set_gallery_hash(row.image_id, None)
+    gallery_prefix = layout.gallery_images_prefix(job_id)
+    for stored in rt.storage.list_files(gallery_prefix):
+        if stored.name not in keep and not stored.name.startswith("."):
+            rt.storage.delete(f"{gallery_prefix}/{stored.name}")
+            report.deleted.append(stored.name)
+
+    expose_key = layout.gallery_expose_key(job_id)
+    if job.gallery_expose_hash != job.expose_hash or not rt.storage.exists(expose_key):
+        rt.storage.copy(layout.job_expose_key(job_id), expose_key)
+        report.expose_mirrored = True
+    report.image_count = len(keep)
+    status = GalleryStatus.DRAFT_READY if processed else GalleryStatus.NONE
+    report.gallery_status = status.value
+    rt.registry.update_job(job_id, gallery_status=status.value, gallery_expose_hash=job.expose_hash)
+    return report

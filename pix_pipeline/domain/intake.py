@@ -1,0 +1,228 @@
+"""Brief 5.1: notice new, changed and vanished files in final_input/ and register them.
+
+This is the watcher behind `final_input_sensor`. It compares each job folder's listing with
+the registry (name, size, mtime) and reads only the files that are new or changed, so a
+tick over unchanged jobs costs a listing and one query.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from pix_pipeline.domain import layout
+from pix_pipeline.domain.models import ImageSource, ImageStatus
+from pix_pipeline.imaging.decode import ImageRejected, check_jpeg
+from pix_pipeline.registry.repository import ImageUpdate, JobChanges, NewImage
+from pix_pipeline.registry.schema import ImageRow
+from pix_pipeline.runtime import Runtime
+from pix_pipeline.storage.base import StorageError, StoredFile
+
+log = logging.getLogger(__name__)
+
+# Dagster stops a sensor evaluation after 60 s; leave room for the run requests.
+DEFAULT_TIME_BUDGET_SECONDS = 40.0
+
+
+@dataclass
+class JobIntake:
+    """What one tick saw in one job's final_input/."""
+
+    job_id: str
+    registered: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    revision: int | None = None
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.registered or self.changed or self.removed or self.rejected)
+
+
+@dataclass
+class IntakeReport:
+    """What one tick saw over all jobs."""
+
+    jobs_scanned: int = 0
+    jobs: list[JobIntake] = field(default_factory=list)
+    invalid_job_folders: list[str] = field(default_factory=list)
+    unfinished: bool = False
+
+    def total(self, name: str) -> int:
+        return sum(len(getattr(j, name)) for j in self.jobs)
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [j.job_id for j in self.jobs]
+
+    def summary(self) -> str:
+        parts = [
+            f"scanned {self.jobs_scanned} job(s)",
+            f"registered {self.total('registered')} new file(s)",
+            f"{self.total('changed')} changed",
+            f"{self.total('removed')} removed",
+            f"rejected {self.total('rejected')}",
+            f"{self.total('waiting')} still being written",
+        ]
+        if self.total("ignored"):
+            parts.append(f"ignored {self.total('ignored')} non-JPEG name(s)")
+        if self.invalid_job_folders:
+            parts.append(
+                f"ignored {len(self.invalid_job_folders)} folder(s) that are not valid job ids: "
+                + ", ".join(repr(f) for f in self.invalid_job_folders[:5])
+            )
+        if self.unfinished:
+            parts.append("time budget used up, the rest follows next tick")
+        return "; ".join(parts)
+
+
+def _source_of(rt: Runtime, key: str) -> tuple[str, str | None]:
+    """(source, problem): provenance attached to the file, `editor` when there is none."""
+    raw = rt.storage.provenance(key)
+    if raw is None or raw == "":
+        return ImageSource.EDITOR.value, None
+    if raw in (ImageSource.EDITOR.value, ImageSource.MANUAL.value):
+        return raw, None
+    return ImageSource.EDITOR.value, f"unknown source {raw!r} (expected 'editor' or 'manual')"
+
+
+def _examine(
+    rt: Runtime, job_id: str, listed: StoredFile, row: ImageRow | None, now_ns: int
+) -> NewImage | ImageUpdate | str | None:
+    """Decide about one listed JPEG name: a registration, an update, 'waiting', or None."""
+    unchanged = (
+        row is not None
+        and row.status != ImageStatus.REMOVED
+        and row.size_bytes == listed.size
+        and row.mtime_ns == listed.mtime_ns
+    )
+    if unchanged:
+        return None
+    if now_ns - listed.mtime_ns < rt.settings.settle_seconds * 1e9:
+        return "waiting"
+    key = layout.final_input_key(job_id, listed.name)
+    try:
+        data = rt.storage.read_bytes(key)
+    except FileNotFoundError:
+        return None  # gone again; the next tick sees it as removed or never there
+    if len(data) != listed.size:
+        return "waiting"  # still growing between listing and reading
+    content_hash = hashlib.sha256(data).hexdigest()
+    source, source_problem = _source_of(rt, key)
+    if row is not None and row.status != ImageStatus.REMOVED and row.content_hash == content_hash:
+        # Touched or copied again with identical bytes: refresh the fingerprint only.
+        return ImageUpdate(row.image_id, listed.size, listed.mtime_ns)
+    problem = source_problem
+    if problem is None:
+        try:
+            check_jpeg(data, rt.settings.max_image_pixels)
+        except ImageRejected as exc:
+            problem = str(exc)
+    status = ImageStatus.ERROR if problem else ImageStatus.PENDING_PROCESSING
+    message = f"final_input/{listed.name}: {problem}" if problem else None
+    stage = "validation" if problem else None
+    if row is None:
+        return NewImage(
+            filename=listed.name,
+            storage_path=key,
+            source=source,
+            status=status.value,
+            size_bytes=listed.size,
+            mtime_ns=listed.mtime_ns,
+            content_hash=content_hash,
+            error_message=message,
+            error_stage=stage,
+        )
+    return ImageUpdate(
+        image_id=row.image_id,
+        size_bytes=listed.size,
+        mtime_ns=listed.mtime_ns,
+        content_hash=content_hash,
+        source=source,
+        status=status.value,
+        error_message=message,
+        error_stage=stage,
+    )
+
+
+def scan_job(
+    rt: Runtime, job_id: str, known: dict[str, ImageRow], now_ns: int, job_registered: bool
+) -> JobIntake:
+    """Register what changed in one job's final_input/ since the last tick."""
+    intake = JobIntake(job_id)
+    new: list[NewImage] = []
+    updated: list[ImageUpdate] = []
+    present: set[str] = set()
+    for listed in rt.storage.list_files(layout.final_input_prefix(job_id)):
+        if layout.is_ignored_name(listed.name):
+            continue
+        if not layout.is_jpeg_name(listed.name):
+            intake.ignored.append(listed.name)
+            continue
+        present.add(listed.name)
+        decision = _examine(rt, job_id, listed, known.get(listed.name), now_ns)
+        if decision is None:
+            continue
+        if decision == "waiting":
+            intake.waiting.append(listed.name)
+        elif isinstance(decision, NewImage):
+            new.append(decision)
+            if decision.error_message:
+                intake.rejected.append((decision.filename, decision.error_message))
+            else:
+                intake.registered.append(decision.filename)
+        elif isinstance(decision, ImageUpdate):
+            updated.append(decision)
+            if decision.error_message:
+                intake.rejected.append((listed.name, decision.error_message))
+            elif decision.status:
+                intake.changed.append(listed.name)
+    vanished = sorted(
+        (name, row.image_id)
+        for name, row in known.items()
+        if name not in present and row.status != ImageStatus.REMOVED
+    )
+    intake.removed = [name for name, _ in vanished]
+    changes = JobChanges(job_id, new=new, updated=updated, removed=[i for _, i in vanished])
+    if new or updated or vanished or not job_registered:
+        intake.revision = rt.registry.apply_changes(changes)
+    return intake
+
+
+def scan_final_input(
+    rt: Runtime,
+    *,
+    now_ns: int | None = None,
+    time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS,
+) -> IntakeReport:
+    """One watcher pass over every job folder (and every registered job whose folder vanished)."""
+    started = time.monotonic()
+    now = time.time_ns() if now_ns is None else now_ns
+    report = IntakeReport()
+    folders = rt.storage.list_folders(layout.JOBS_ROOT)
+    known_jobs = rt.registry.known_job_ids()
+    if not folders and known_jobs and not rt.storage.exists_folder(layout.JOBS_ROOT):
+        # An unmounted disk or a wrong root looks like "every file vanished": refuse to act.
+        raise StorageError(
+            f"{layout.JOBS_ROOT}/ is missing under {rt.storage.describe()} although"
+            f" {len(known_jobs)} job(s) are registered; nothing was marked removed"
+        )
+    job_ids: list[str] = []
+    for name in folders:
+        if layout.is_valid_job_id(name):
+            job_ids.append(name)
+        else:
+            report.invalid_job_folders.append(name)
+            log.warning("ignoring folder pix-jobs/%s: not a valid job id", name)
+    job_ids.extend(sorted(known_jobs - set(job_ids)))
+    known = rt.registry.images_of_jobs(job_ids)
+    for job_id in job_ids:
+        if time.monotonic() - started > time_budget_seconds:
+            report.unfinished = True
+            break
+        report.jobs_scanned += 1
+        report.jobs.append(scan_job(rt, job_id, known[job_id], now, job_id in known_jobs))
+    return report

@@ -1,0 +1,350 @@
+"""Reads and writes of the registry. Every query the pipeline makes lives here."""
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from pix_pipeline.registry.schema import (
+    Base,
+    ImageRow,
+    JobRow,
+    NotificationRow,
+    StepResultRow,
+    utcnow,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sensor (daemon process) and run workers write concurrently: WAL lets readers go on
+    # while one writer commits, and busy_timeout makes a writer wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file's folder is created on first use."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class NewImage:
+    filename: str
+    storage_path: str
+    source: str
+    status: str
+    size_bytes: int
+    mtime_ns: int
+    content_hash: str | None
+    error_message: str | None
+    error_stage: str | None
+
+
+@dataclass(frozen=True)
+class ImageUpdate:
+    """A change the sensor saw for an already registered file."""
+
+    image_id: str
+    size_bytes: int
+    mtime_ns: int
+    content_hash: str | None = None
+    source: str | None = None
+    # None: only the fingerprint moved (same content); otherwise the new status.
+    status: str | None = None
+    error_message: str | None = None
+    error_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class JobChanges:
+    job_id: str
+    new: Sequence[NewImage] = ()
+    updated: Sequence[ImageUpdate] = ()
+    removed: Sequence[str] = ()
+
+    @property
+    def changes_content(self) -> bool:
+        """Anything that needs a run (a pure fingerprint refresh does not)."""
+        return bool(self.new or self.removed or any(u.status for u in self.updated))
+
+
+class Registry:
+    """The registry database behind one engine; tables are created on first use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        Base.metadata.create_all(engine)
+
+    @classmethod
+    def from_url(cls, url: str) -> "Registry":
+        return cls(make_engine(url))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def get_job(self, job_id: str) -> JobRow | None:
+        with self.session() as s:
+            return s.get(JobRow, job_id)
+
+    def known_job_ids(self) -> set[str]:
+        with self.session() as s:
+            return set(s.scalars(select(JobRow.job_id)))
+
+    def jobs_with_work(self) -> list[JobRow]:
+        with self.session() as s:
+            stmt = select(JobRow).where(JobRow.revision > JobRow.processed_revision)
+            return list(s.scalars(stmt.order_by(JobRow.job_id)))
+
+    def mark_processed_revision(self, job_id: str, revision: int) -> None:
+        with self.session() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.job_id == job_id, JobRow.processed_revision < revision)
+                .values(processed_revision=revision)
+            )
+
+    def update_job(self, job_id: str, **values: Any) -> None:
+        with self.session() as s:
+            s.execute(update(JobRow).where(JobRow.job_id == job_id).values(**values))
+
+    # -- intake -------------------------------------------------------------------------
+
+    def images_of_jobs(self, job_ids: Iterable[str]) -> dict[str, dict[str, ImageRow]]:
+        """job_id -> filename -> row, for every registered file (removed ones included)."""
+        wanted = list(job_ids)
+        out: dict[str, dict[str, ImageRow]] = {j: {} for j in wanted}
+        with self.session() as s:
+            for chunk_start in range(0, len(wanted), 500):
+                chunk = wanted[chunk_start : chunk_start + 500]
+                for row in s.scalars(select(ImageRow).where(ImageRow.job_id.in_(chunk))):
+                    out[row.job_id][row.filename] = row
+        return out
+
+    def apply_changes(self, changes: JobChanges) -> int:
+        """Register what the sensor saw for one job in one transaction; returns the revision."""
+        now = utcnow()
+        with self.session() as s:
+            job = s.get(JobRow, changes.job_id, with_for_update=True)
+            if job is None:
+                job = JobRow(job_id=changes.job_id, revision=0, processed_revision=0)
+                s.add(job)
+                s.flush()
+            for new in changes.new:
+                s.add(
+                    ImageRow(
+                        image_id=str(uuid.uuid4()),
+                        job_id=changes.job_id,
+                        filename=new.filename,
+                        storage_path=new.storage_path,
+                        source=new.source,
+                        status=new.status,
+                        error_message=new.error_message,
+                        error_stage=new.error_stage,
+                        size_bytes=new.size_bytes,
+                        mtime_ns=new.mtime_ns,
+                        content_hash=new.content_hash,
+                    )
+                )
+            for upd in changes.updated:
+                values: dict[str, Any] = {
+                    "size_bytes": upd.size_bytes,
+                    "mtime_ns": upd.mtime_ns,
+                    "updated_at": now,
+                }
+                if upd.status is not None:
+                    values.update(
+                        status=upd.status,
+                        content_hash=upd.content_hash,
+                        error_message=upd.error_message,
+                        error_stage=upd.error_stage,
+                        removed_at=None,
+                    )
+                    if upd.source is not None:
+                        values["source"] = upd.source
+                s.execute(
+                    update(ImageRow).where(ImageRow.image_id == upd.image_id).values(**values)
+                )
+            if changes.removed:
+                s.execute(
+                    update(ImageRow)
+                    .where(ImageRow.image_id.in_(list(changes.removed)))
+                    .values(status="removed", removed_at=now, updated_at=now)
+                )
+            if changes.changes_content:
+                job.revision += 1
+            return job.revision
+
+    # -- processing ---------------------------------------------------------------------
+
+    def images_of_job(self, job_id: str) -> list[ImageRow]:
+        with self.session() as s:
+            stmt = select(ImageRow).where(ImageRow.job_id == job_id).order_by(ImageRow.filename)
+            return list(s.scalars(stmt))
+
+    def step_results(self, job_id: str) -> dict[tuple[str, str], StepResultRow]:
+        """(image_id, step) -> latest result, for every image of the job."""
+        with self.session() as s:
+            rows = s.scalars(select(StepResultRow).where(StepResultRow.job_id == job_id))
+            return {(r.image_id, r.step): r for r in rows}
+
+    def save_step_result(
+        self,
+        *,
+        image_id: str,
+        job_id: str,
+        step: str,
+        input_fingerprint: str,
+        status: str,
+        provider: str | None,
+        result: dict[str, Any] | None,
+        error_message: str | None,
+        duration_ms: int,
+    ) -> None:
+        with self.session() as s:
+            row = s.get(StepResultRow, (image_id, step))
+            if row is None:
+                row = StepResultRow(image_id=image_id, step=step, job_id=job_id)
+                s.add(row)
+            row.input_fingerprint = input_fingerprint
+            row.status = status
+            row.provider = provider
+            row.result = result
+            row.error_message = error_message
+            row.duration_ms = duration_ms
+            row.updated_at = utcnow()
+
+    def set_image_outcome(
+        self,
+        *,
+        image_id: str,
+        expected_hash: str | None,
+        status: str,
+        error_message: str | None,
+        error_stage: str | None,
+        meta: dict[str, Any],
+    ) -> bool:
+        """Set the outcome of processing unless the file changed meanwhile (compare-and-set)."""
+        with self.session() as s:
+            result = s.execute(
+                update(ImageRow)
+                .where(
+                    ImageRow.image_id == image_id,
+                    ImageRow.content_hash == expected_hash,
+                    ImageRow.status != "removed",
+                )
+                .values(
+                    status=status,
+                    error_message=error_message,
+                    error_stage=error_stage,
+                    meta=meta,
+                    updated_at=utcnow(),
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def set_image_meta(self, image_id: str, meta: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.execute(update(ImageRow).where(ImageRow.image_id == image_id).values(meta=meta))
+
+    def set_gallery_hash(self, image_id: str, gallery_hash: str | None) -> None:
+        with self.session() as s:
+            s.execute(
+                update(ImageRow)
+                .where(ImageRow.image_id == image_id)
+                .values(gallery_hash=gallery_hash)
+            )
+
+    def status_counts(self, job_id: str) -> dict[str, int]:
+        with self.session() as s:
+            stmt = (
+                select(ImageRow.status, func.count())
+                .where(ImageRow.job_id == job_id)
+                .group_by(ImageRow.status)
+            )
+            return {status: int(count) for status, count in s.execute(stmt)}
+
+    # -- release ------------------------------------------------------------------------
+
+    def record_release(
+        self,
+        *,
+        job_id: str,
+        approved_by: str,
+        note: str,
+        kind: str,
+        payload: dict[str, Any],
+    ) -> NotificationRow:
+        """Make the gallery customer-visible and queue exactly one notification, atomically."""
+        now = utcnow()
+        with self.session() as s:
+            job = s.get(JobRow, job_id, with_for_update=True)
+            if job is None:
+                raise KeyError(job_id)
+            job.release_count += 1
+            job.gallery_visibility = "customer"
+            job.gallery_status = "draft_ready"
+            job.released_at = now
+            job.released_by = approved_by
+            job.release_note = note
+            notification = NotificationRow(
+                job_id=job_id,
+                kind=kind,
+                release_number=job.release_count,
+                payload={**payload, "release_number": job.release_count},
+                status="pending",
+            )
+            s.add(notification)
+            s.flush()
+            return notification
+
+    def pending_notifications(self, job_id: str) -> list[NotificationRow]:
+        with self.session() as s:
+            stmt = select(NotificationRow).where(
+                NotificationRow.job_id == job_id, NotificationRow.status != "sent"
+            )
+            return list(s.scalars(stmt.order_by(NotificationRow.id)))
+
+    def notifications(self, job_id: str) -> list[NotificationRow]:
+        with self.session() as s:
+            stmt = select(NotificationRow).where(NotificationRow.job_id == job_id)
+            return list(s.scalars(stmt.order_by(NotificationRow.id)))
+
+    def mark_notification(self, notification_id: int, *, sent: bool, error: str | None) -> None:
+        with self.session() as s:
+            s.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id)
+                .values(
+                    status="sent" if sent else "failed",
+                    sent_at=utcnow() if sent else None,
+                    error_message=error,
+                )
+            )

@@ -1,0 +1,124 @@
+"""The registry database schema: the system of record for jobs, images and step results.
+
+The web backend reads these tables, so their names and columns are a public contract
+(documented in the README). SQLite by default, PostgreSQL in production: portable types only.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class JobRow(Base):
+    """One photo job (`pix-jobs/{job_id}/`) and the state of its customer gallery."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gallery_status: Mapped[str] = mapped_column(String(32), default="none")
+    gallery_visibility: Mapped[str] = mapped_column(String(32), default="internal")
+    # Bumped whenever the sensor registers a change; a run that finishes the gallery for
+    # revision N sets processed_revision = N. revision > processed_revision means "has work".
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    processed_revision: Mapped[int] = mapped_column(Integer, default=0)
+    expose_hash: Mapped[str | None] = mapped_column(String(64))
+    gallery_expose_hash: Mapped[str | None] = mapped_column(String(64))
+    release_count: Mapped[int] = mapped_column(Integer, default=0)
+    released_at: Mapped[datetime | None] = mapped_column()
+    released_by: Mapped[str | None] = mapped_column(String(200))
+    release_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_jobs_work", "revision", "processed_revision"),)
+
+
+class ImageRow(Base):
+    """One file of `final_input/` (brief 5.1), kept after it vanished as status 'removed'."""
+
+    __tablename__ = "images"
+
+    image_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id"), index=True)
+    filename: Mapped[str] = mapped_column(String(1024))
+    storage_path: Mapped[str] = mapped_column(String(1200))
+    source: Mapped[str] = mapped_column(String(16), default="editor")
+    status: Mapped[str] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # 'validation' when the file itself was rejected (it never enters processing), else the
+    # step that failed.
+    error_stage: Mapped[str | None] = mapped_column(String(32))
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # content_hash of the copy now in gallery/images/, NULL when there is none.
+    gallery_hash: Mapped[str | None] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "filename", name="uq_images_job_filename"),
+        Index("ix_images_job_status", "job_id", "status"),
+    )
+
+
+class StepResultRow(Base):
+    """The latest result of one per-image step, with the input fingerprint it was computed from."""
+
+    __tablename__ = "step_results"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.image_id"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    input_fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NotificationRow(Base):
+    """Outbox of customer notifications: written in the release transaction, then delivered."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    release_number: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "kind", "release_number", name="uq_notifications_release"),
+    )

@@ -1,0 +1,48 @@
+"""Assemble the pipeline's parts from settings: storage, registry, providers, notifier."""
+
+from dataclasses import dataclass
+
+from pix_pipeline.analysis.factory import Providers, build_providers, load_plugin
+from pix_pipeline.domain.notify import LogNotifier, Notifier
+from pix_pipeline.registry.repository import Registry
+from pix_pipeline.settings import Settings, SettingsError
+from pix_pipeline.storage.base import Storage
+from pix_pipeline.storage.local import LocalStorage
+
+
+@dataclass
+class Runtime:
+    """Everything a sensor tick or an asset needs, built once per process."""
+
+    settings: Settings
+    storage: Storage
+    registry: Registry
+    providers: Providers
+    notifier: Notifier
+
+    def close(self) -> None:
+        self.registry.dispose()
+
+
+def build_storage(settings: Settings) -> Storage:
+    settings.local_root.mkdir(parents=True, exist_ok=True)
+    return LocalStorage(settings.local_root)
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    if settings.notifier == "log":
+        return LogNotifier()
+    notifier = load_plugin("PIX_NOTIFIER", settings.notifier)
+    if not isinstance(notifier, Notifier):
+        raise SettingsError(f"PIX_NOTIFIER={settings.notifier!r} has no notify() method")
+    return notifier
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    return Runtime(
+        settings=settings,
+        storage=build_storage(settings),
+        registry=Registry.from_url(settings.database_url),
+        providers=build_providers(settings),
+        notifier=build_notifier(settings),
+    )

@@ -1,0 +1,171 @@
+"""PIX_* configuration: parsed once from the environment into one typed, frozen object.
+
+Nothing here runs at import time. `load_settings()` is called when the Dagster code
+location loads (so a bad value stops `dagster dev` with a message naming the variable) and
+when a run or sensor sets up its resources.
+"""
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+StorageBackend = Literal["local"]
+T = TypeVar("T")
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingsError(ValueError):
+    """A PIX_* variable holds a value the pipeline cannot work with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline, with safe local defaults."""
+
+    storage_backend: StorageBackend
+    local_root: Path
+    database_url: str
+    depth_enabled: bool
+    settle_seconds: float
+    sensor_interval_seconds: int
+    privacy_provider: str
+    semantics_provider: str
+    cleanup_provider: str
+    depth_provider: str
+    notifier: str
+    image_workers: int
+    max_run_attempts: int
+    max_image_pixels: int
+
+
+# name -> (default shown in docs, description); the README and .env.example mirror this table.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "PIX_STORAGE_BACKEND": ("local", "Where pix-jobs/ lives: `local` (a folder)."),
+    "PIX_LOCAL_ROOT": ("./storage", "Folder that contains pix-jobs/ (local backend)."),
+    "PIX_DATABASE_URL": (
+        "sqlite:///<PIX_LOCAL_ROOT>/pix_registry.sqlite3",
+        "SQLAlchemy URL of the registry database.",
+    ),
+    "PIX_DEPTH_ENABLED": ("false", "Run the optional depth step."),
+    "PIX_SETTLE_SECONDS": (
+        "5",
+        "A file counts as complete once unchanged for this long.",
+    ),
+    "PIX_SENSOR_INTERVAL_SECONDS": ("30", "How often final_input_sensor looks for files."),
+    "PIX_PRIVACY_PROVIDER": ("none", "Privacy checks: `none` or `module:Class`."),
+    "PIX_SEMANTICS_PROVIDER": (
+        "none",
+        "Captions, room/view type, objects: `none` or `module:Class`.",
+    ),
+    "PIX_CLEANUP_PROVIDER": ("rules", "Cleanup candidates: `rules` or `module:Class`."),
+    "PIX_DEPTH_PROVIDER": ("none", "Depth maps when enabled: `none` or `module:Class`."),
+    "PIX_NOTIFIER": ("log", "How a released gallery is announced: `log` or `module:Class`."),
+    "PIX_IMAGE_WORKERS": ("number of CPU cores", "Images processed at once inside one step."),
+    "PIX_MAX_RUN_ATTEMPTS": ("3", "Automatic runs per job change before the sensor gives up."),
+    "PIX_MAX_IMAGE_PIXELS": ("150000000", "Larger images are rejected before decoding."),
+}
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _parse_number(name: str, raw: str, kind: Callable[[str], T], minimum: float) -> T:
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:  # type: ignore[operator]
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _parse_plugin(name: str, raw: str, builtins: tuple[str, ...]) -> str:
+    value = raw.strip()
+    if value in builtins:
+        return value
+    module, sep, attr = value.partition(":")
+    if sep and module and attr:
+        return value
+    choices = ", ".join(repr(b) for b in builtins)
+    raise SettingsError(f"{name} must be one of {choices} or 'module:Class', got {raw!r}")
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        make_url(url)
+    except ArgumentError:
+        # The value may hold a password: name the variable, never echo the value.
+        raise SettingsError(
+            "PIX_DATABASE_URL must be a SQLAlchemy URL such as sqlite:///path/registry.db or"
+            " postgresql+psycopg://user@host:5432/db"
+        ) from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Read every PIX_* variable once; raise SettingsError naming the first bad one."""
+    env = os.environ if environ is None else environ
+    base = Path.cwd() if cwd is None else cwd
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or value.strip() == "" else value
+
+    backend = get("PIX_STORAGE_BACKEND", "local").strip().lower()
+    if backend != "local":
+        raise SettingsError(f"PIX_STORAGE_BACKEND must be 'local', got {backend!r}")
+
+    root = Path(get("PIX_LOCAL_ROOT", "./storage")).expanduser()
+    local_root = (root if root.is_absolute() else base / root).resolve()
+    if local_root.exists() and not local_root.is_dir():
+        raise SettingsError(f"PIX_LOCAL_ROOT must be a directory, {local_root} is a file")
+
+    database_url = get("PIX_DATABASE_URL", f"sqlite:///{local_root / 'pix_registry.sqlite3'}")
+    _check_database_url(database_url)
+
+    return Settings(
+        storage_backend="local",
+        local_root=local_root,
+        database_url=database_url,
+        depth_enabled=_parse_bool("PIX_DEPTH_ENABLED", get("PIX_DEPTH_ENABLED", "false")),
+        settle_seconds=_parse_number(
+            "PIX_SETTLE_SECONDS", get("PIX_SETTLE_SECONDS", "5"), float, 0
+        ),
+        sensor_interval_seconds=_parse_number(
+            "PIX_SENSOR_INTERVAL_SECONDS", get("PIX_SENSOR_INTERVAL_SECONDS", "30"), int, 1
+        ),
+        privacy_provider=_parse_plugin(
+            "PIX_PRIVACY_PROVIDER", get("PIX_PRIVACY_PROVIDER", "none"), ("none", "fal")
+        ),
+        semantics_provider=_parse_plugin(
+            "PIX_SEMANTICS_PROVIDER", get("PIX_SEMANTICS_PROVIDER", "none"), ("none", "llm")
+        ),
+        cleanup_provider=_parse_plugin(
+            "PIX_CLEANUP_PROVIDER", get("PIX_CLEANUP_PROVIDER", "rules"), ("rules", "dino")
+        ),
+        depth_provider=_parse_plugin(
+            "PIX_DEPTH_PROVIDER", get("PIX_DEPTH_PROVIDER", "none"), ("none", "fal")
+        ),
+        notifier=_parse_plugin("PIX_NOTIFIER", get("PIX_NOTIFIER", "log"), ("log",)),
+        image_workers=_parse_number(
+            "PIX_IMAGE_WORKERS", get("PIX_IMAGE_WORKERS", str(os.cpu_count() or 1)), int, 1
+        ),
+        max_run_attempts=_parse_number(
+            "PIX_MAX_RUN_ATTEMPTS", get("PIX_MAX_RUN_ATTEMPTS", "3"), int, 1
+        ),
+        max_image_pixels=_parse_number(
+            "PIX_MAX_IMAGE_PIXELS", get("PIX_MAX_IMAGE_PIXELS", "150000000"), int, 1
+        ),
+    )

@@ -1,0 +1,114 @@
+"""Storage on the local filesystem: a folder that contains pix-jobs/."""
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pix_pipeline.storage.base import Storage, StorageError, StoredFile
+
+PROVENANCE_XATTR = "user.source"
+
+
+class LocalStorage(Storage):
+    """Keys map onto paths below `root`; writes go to a temp file and are renamed into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def path(self, key: str) -> Path:
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise StorageError(f"refusing storage key {key!r}: not a plain relative key")
+        return self.root.joinpath(*parts)
+
+    def list_folders(self, prefix: str) -> list[str]:
+        try:
+            with os.scandir(self.path(prefix)) as entries:
+                return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+        except FileNotFoundError:
+            return []
+
+    def list_files(self, prefix: str) -> list[StoredFile]:
+        files: list[StoredFile] = []
+        try:
+            with os.scandir(self.path(prefix)) as entries:
+                for entry in entries:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    try:
+                        stat = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:  # removed between listing and stat
+                        continue
+                    files.append(StoredFile(entry.name, stat.st_size, stat.st_mtime_ns))
+        except FileNotFoundError:
+            return []
+        files.sort(key=lambda f: f.name)
+        return files
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def copy(self, src: str, dst: str) -> None:
+        source = self.path(src)
+        target = self.path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> bool:
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def exists_folder(self, prefix: str) -> bool:
+        return self.path(prefix).is_dir()
+
+    def ensure_folder(self, prefix: str) -> None:
+        self.path(prefix).mkdir(parents=True, exist_ok=True)
+
+    def provenance(self, key: str) -> str | None:
+        getxattr = getattr(os, "getxattr", None)
+        if getxattr is None:
+            return None
+        try:
+            raw: bytes = getxattr(self.path(key), PROVENANCE_XATTR)
+        except OSError as exc:
+            if exc.errno in (
+                errno.ENODATA,
+                errno.ENOTSUP,
+                errno.ENOENT,
+                getattr(errno, "ENOATTR", -1),
+            ):
+                return None
+            raise
+        return raw.decode("utf-8", errors="replace").strip()

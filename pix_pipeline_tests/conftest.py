@@ -1,0 +1,166 @@
+"""Shared fixtures: a temp storage root, a registry on SQLite or the real PostgreSQL server,
+a throw-away Dagster instance, and a harness that drives Dagster the way the UI does."""
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from sqlalchemy.engine import make_url
+
+from pix_pipeline.definitions import build_definitions
+from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
+from pix_pipeline.registry.repository import Registry
+from pix_pipeline.settings import VARIABLES, load_settings
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_problem(url: str) -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "the psycopg driver is not installed (pip install '.[postgres]')"
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return None
+    except Exception as exc:
+        return f"no PostgreSQL server answers at {make_url(url).render_as_string()}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("PIX_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    problem = _postgres_problem(url)
+    if problem:
+        if os.environ.get("PIX_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PIX_REQUIRE_POSTGRES=1 but {problem}")
+        pytest.skip(f"PostgreSQL tests skipped: {problem} (set PIX_TEST_POSTGRES_URL)")
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped after the test."""
+    import psycopg
+
+    name = f"pix_test_{uuid.uuid4().hex[:12]}"
+    server = make_url(postgres_server_url)
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+@pytest.fixture
+def registry(database_url: str) -> Iterator[Registry]:
+    reg = Registry.from_url(database_url)
+    yield reg
+    reg.dispose()
+
+
+@pytest.fixture
+def pix_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+    """PIX_* variables pointing at a temp storage root and the test database."""
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "storage"
+    (root / "pix-jobs").mkdir(parents=True)
+    monkeypatch.setenv("PIX_LOCAL_ROOT", str(root))
+    monkeypatch.setenv("PIX_DATABASE_URL", database_url)
+    monkeypatch.setenv("PIX_SETTLE_SECONDS", "5")
+    monkeypatch.setenv("PIX_IMAGE_WORKERS", "2")
+    return root
+
+
+class Harness:
+    """Drives the project as Dagster does: sensor ticks, partition runs, launchpad releases."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance) -> None:
+        self.root = root
+        self.instance = instance
+        self.defs = build_definitions(load_settings())
+        self.registry = Registry.from_url(load_settings().database_url)
+
+    def close(self) -> None:
+        self.registry.dispose()
+
+    def final_input(self, job_id: str) -> Path:
+        folder = self.root / "pix-jobs" / job_id / "final_input"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def job_path(self, job_id: str, relative: str) -> Path:
+        return self.root / "pix-jobs" / job_id / relative
+
+    def read_json(self, job_id: str, relative: str) -> Any:
+        return json.loads(self.job_path(job_id, relative).read_text(encoding="utf-8"))
+
+    def tick(self) -> dg.SensorResult:
+        """One evaluation of final_input_sensor; new partitions are added as the daemon would."""
+        sensor = self.defs.resolve_sensor_def("final_input_sensor")
+        with dg.build_sensor_context(
+            instance=self.instance, resources=self.defs.resources
+        ) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or []:
+            self.instance.add_dynamic_partitions(PIX_JOBS, list(request.partition_keys))
+        return result
+
+    def run_requested(self, result: dg.SensorResult) -> list[dg.ExecuteInProcessResult]:
+        """Execute the runs a tick requested, with their tags, one after another."""
+        job = self.defs.resolve_job_def("process_pix_job")
+        outcomes = []
+        for request in result.run_requests or []:
+            outcomes.append(
+                job.execute_in_process(
+                    instance=self.instance,
+                    partition_key=request.partition_key,
+                    tags=dict(request.tags),
+                )
+            )
+        return outcomes
+
+    def tick_and_run(self) -> dg.SensorResult:
+        result = self.tick()
+        for outcome in self.run_requested(result):
+            assert outcome.success
+        return result
+
+    def run(self, job_id: str, revision: int | None = None) -> dg.ExecuteInProcessResult:
+        tags = {RUN_REVISION_TAG: str(revision)} if revision is not None else None
+        return self.defs.resolve_job_def("process_pix_job").execute_in_process(
+            instance=self.instance, partition_key=job_id, tags=tags
+        )
+
+    def release(self, job_id: str, **config: Any) -> dg.ExecuteInProcessResult:
+        return self.defs.resolve_job_def("release_gallery").execute_in_process(
+            instance=self.instance,
+            partition_key=job_id,
+            run_config={"ops": {"release_job_gallery": {"config": config}}},
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture
+def harness(pix_root: Path) -> Iterator[Harness]:
+    with dg.instance_for_test() as instance:
+        h = Harness(pix_root, instance)
+        yield h
+        h.close()

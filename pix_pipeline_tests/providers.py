@@ -1,0 +1,67 @@
+"""Analysis providers used by the tests, plugged in through PIX_*_PROVIDER = 'module:Class'."""
+
+from PIL import Image
+
+from pix_pipeline.domain.models import (
+    Box,
+    CategoryResult,
+    Detection,
+    Finding,
+    PrivacyResult,
+    RoomType,
+    SemanticsResult,
+    ViewType,
+)
+
+RED = (255, 0, 0)
+
+
+class FixedSemantics:
+    """Describes every photo as a bright kitchen with a person in it."""
+
+    identity = "test-fixed/1"
+    needs_image = True
+
+    def analyze(self, image: Image.Image | None) -> SemanticsResult:
+        assert image is not None and max(image.size) <= 1600
+        return SemanticsResult(
+            provider=self.identity,
+            status=Finding.DETECTED,
+            caption_short="Bright kitchen",
+            caption_long=f"A bright kitchen with an island, seen at {image.width}x{image.height}.",
+            room_type=RoomType.KITCHEN,
+            view_type=ViewType.INTERIOR,
+            objects=[
+                Detection(label="kitchen island", score=0.9),
+                Detection(label="person", score=0.8, box=Box(x0=0.1, y0=0.2, x1=0.3, y1=0.9)),
+            ],
+        )
+
+
+class RedCornerFails:
+    """Privacy check that crashes on photos whose top-left pixel is pure red, else finds a face."""
+
+    identity = "test-red-corner/1"
+    needs_image = True
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        assert image is not None
+        r, g, b = image.getpixel((0, 0))[:3]  # type: ignore[index]
+        if r > 200 and g < 60 and b < 60:
+            raise RuntimeError("detector crashed on this photo")
+        face = Detection(label="face", score=0.97, box=Box(x0=0.4, y0=0.1, x1=0.5, y1=0.25))
+        return PrivacyResult(
+            provider=self.identity,
+            faces=CategoryResult(status=Finding.DETECTED, items=[face]),
+            licence_plates=CategoryResult(status=Finding.CLEAR),
+            text=CategoryResult(status=Finding.CLEAR),
+        )
+
+
+class RecordingNotifier:
+    """Keeps delivered notifications in a class-level list the tests read."""
+
+    delivered: list[object] = []  # noqa: RUF012 - shared on purpose, reset by the tests
+
+    def notify(self, notification: object) -> None:
+        RecordingNotifier.delivered.append(notification)

@@ -1,0 +1,375 @@
+"""The brief end to end, driven like Dagster does it: sensor ticks, job partition runs, release.
+
+Every test runs on SQLite and on the real PostgreSQL server (see conftest.database_url).
+"""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pix_pipeline.domain.models import ImageMeta, JobExpose
+from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.images import (
+    age,
+    cmyk_red,
+    jpeg_bytes,
+    photo,
+    png_bytes,
+    two_tone,
+    write_settled,
+)
+from pix_pipeline_tests.providers import RecordingNotifier
+
+JOB = "DEMO1"
+RED, BLUE = (230, 20, 20), (20, 20, 230)
+
+
+def seed_job(h: Harness) -> Path:
+    """The issue's first delivery: 3 good JPEGs (one rotated, one CMYK) and 3 problem files."""
+    folder = h.final_input(JOB)
+    write_settled(folder / "IMG_0001.jpg", jpeg_bytes(photo((1200, 900), seed=1)))
+    write_settled(
+        folder / "rotated.JPG", jpeg_bytes(two_tone((300, 200), RED, BLUE), orientation=6)
+    )
+    write_settled(folder / "print_cmyk.jpeg", cmyk_red((500, 400)))
+    write_settled(folder / "screenshot.jpg", png_bytes())
+    write_settled(folder / "empty.jpg", b"")
+    (folder / "uploading.jpg").write_bytes(jpeg_bytes(photo((200, 100)))[:500])  # fresh mtime
+    # Names the watcher must not touch.
+    write_settled(folder / "IMG_0002.jpg.part", jpeg_bytes(photo((50, 50))))
+    write_settled(folder / ".DS_Store", b"\x00\x01")
+    write_settled(folder / "~IMG_tmp.jpg", jpeg_bytes(photo((50, 50))))
+    write_settled(folder / "notes.txt", b"shot list")
+    (folder / "raw").mkdir()
+    write_settled(folder / "raw" / "nested.jpg", jpeg_bytes(photo((50, 50))))
+    return folder
+
+
+def rows_by_name(h: Harness, job_id: str = JOB) -> dict[str, object]:
+    return {r.filename: r for r in h.registry.images_of_job(job_id)}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_first_tick_registers_complete_jpegs_and_rejects_bad_files_with_reasons(harness: Harness):
+    seed_job(harness)
+    result = harness.tick()
+
+    assert [r.partition_key for r in result.run_requests] == [JOB]
+    assert harness.instance.get_dynamic_partitions("pix_jobs") == [JOB]
+    rows = rows_by_name(harness)
+    assert set(rows) == {
+        "IMG_0001.jpg",
+        "rotated.JPG",
+        "print_cmyk.jpeg",
+        "screenshot.jpg",
+        "empty.jpg",
+    }
+    for name in ("IMG_0001.jpg", "rotated.JPG", "print_cmyk.jpeg"):
+        row = rows[name]
+        assert row.status == "pending_processing"
+        assert row.source == "editor"
+        assert row.storage_path == f"pix-jobs/{JOB}/final_input/{name}"
+        assert len(row.image_id) == 36 and row.content_hash
+    assert rows["screenshot.jpg"].status == "error"
+    assert (
+        rows["screenshot.jpg"].error_message
+        == "final_input/screenshot.jpg: PNG data with a JPEG name"
+    )
+    assert rows["empty.jpg"].status == "error"
+    assert rows["empty.jpg"].error_message == "final_input/empty.jpg: empty file (0 bytes)"
+
+
+def test_job_run_writes_every_artifact_of_the_layout(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    rows = rows_by_name(harness)
+    job_dir = harness.root / "pix-jobs" / JOB
+    for folder in (
+        "pipeline/thumbs",
+        "pipeline/depth",
+        "pipeline/segments",
+        "pipeline/meta/images",
+        "gallery/images",
+    ):
+        assert (job_dir / folder).is_dir(), folder
+
+    processed = {n for n, r in rows.items() if r.status == "processed"}
+    assert processed == {"IMG_0001.jpg", "rotated.JPG", "print_cmyk.jpeg"}
+    for name in processed:
+        row = rows[name]
+        small = Image.open(job_dir / "pipeline/thumbs" / f"{row.image_id}_400.jpg")
+        large = Image.open(job_dir / "pipeline/thumbs" / f"{row.image_id}_1600.jpg")
+        assert small.format == large.format == "JPEG"
+        assert small.mode == large.mode == "RGB"
+        meta = ImageMeta.model_validate(
+            harness.read_json(JOB, f"pipeline/meta/images/{row.image_id}.json")
+        )
+        assert meta.schema_version == "1.0" and meta.status.value == "processed"
+        assert meta.thumbnails is not None
+        assert meta.thumbnails.small == f"pix-jobs/{JOB}/pipeline/thumbs/{row.image_id}_400.jpg"
+        assert max(small.size) == min(400, max(meta.width, meta.height))
+        assert max(large.size) == min(1600, max(meta.width, meta.height))
+        assert meta.depth is not None and meta.depth.status == "skipped"
+        assert meta.privacy is not None and meta.privacy.faces.status.value == "not_checked"
+        assert meta.privacy.logos.status.value == "not_checked"
+        assert meta.semantics is not None and meta.semantics.status.value == "not_checked"
+        assert {s.value for s in meta.steps} == {
+            "thumbs",
+            "privacy",
+            "depth",
+            "semantics",
+            "cleanup",
+        }
+        assert sha256(job_dir / "gallery/images" / name) == sha256(job_dir / "final_input" / name)
+
+    # EXIF orientation 6: stored 300x200 with red on the left, shown upright 200x300, red on top.
+    rotated = harness.read_json(JOB, f"pipeline/meta/images/{rows['rotated.JPG'].image_id}.json")
+    assert (rotated["width"], rotated["height"]) == (200, 300)
+    upright = Image.open(job_dir / "pipeline/thumbs" / f"{rows['rotated.JPG'].image_id}_1600.jpg")
+    assert upright.size == (200, 300)  # never upscaled
+    top, bottom = upright.getpixel((100, 40)), upright.getpixel((100, 260))
+    assert top[0] > 180 and top[2] < 80, top
+    assert bottom[2] > 180 and bottom[0] < 80, bottom
+    # CMYK input becomes RGB output with the same (red) colour.
+    cmyk = Image.open(job_dir / "pipeline/thumbs" / f"{rows['print_cmyk.jpeg'].image_id}_400.jpg")
+    r, g, b = cmyk.getpixel((200, 160))
+    assert r > 180 and g < 90 and b < 90
+
+    expose = JobExpose.model_validate(harness.read_json(JOB, "pipeline/meta/job_expose.json"))
+    assert expose.counts.processed == 3 and expose.counts.error == 2 and expose.counts.total == 5
+    assert sorted(i.filename for i in expose.images) == sorted(processed)
+    assert {e.filename for e in expose.errors} == {"screenshot.jpg", "empty.jpg"}
+    assert expose.privacy_summary["faces"].not_checked == 3
+    assert (job_dir / "gallery/expose.json").read_bytes() == (
+        job_dir / "pipeline/meta/job_expose.json"
+    ).read_bytes()
+    assert sorted(p.name for p in (job_dir / "gallery/images").iterdir()) == sorted(processed)
+    job = harness.registry.get_job(JOB)
+    assert (job.gallery_status, job.gallery_visibility) == ("draft_ready", "internal")
+    assert job.processed_revision == job.revision
+
+
+def test_second_tick_without_changes_requests_no_run(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    result = harness.tick()
+    assert result.run_requests == []
+    assert "registered 0 new file(s)" in result.skip_reason.skip_message
+    assert "requested 0 run(s)" in result.skip_reason.skip_message
+
+
+def test_half_written_file_waits_until_its_size_and_mtime_settle(harness: Harness):
+    seed_job(harness)
+    first = harness.tick()
+    assert "uploading.jpg" not in rows_by_name(harness)
+    assert first.run_requests  # the complete files do not wait for it
+    harness.run_requested(first)
+    folder = harness.final_input(JOB)
+    (folder / "uploading.jpg").write_bytes(jpeg_bytes(photo((200, 100), seed=3)))
+    age(folder / "uploading.jpg")
+    second = harness.tick()
+    assert rows_by_name(harness)["uploading.jpg"].status == "pending_processing"
+    assert [r.partition_key for r in second.run_requests] == [JOB]
+
+
+def test_replaced_file_keeps_its_image_id_and_is_processed_again(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    before = rows_by_name(harness)["IMG_0001.jpg"]
+    thumb = harness.job_path(JOB, f"pipeline/thumbs/{before.image_id}_1600.jpg")
+    old_thumb = thumb.read_bytes()
+
+    write_settled(
+        harness.final_input(JOB) / "IMG_0001.jpg", jpeg_bytes(photo((1000, 1000), seed=9)), 60
+    )
+    result = harness.tick()
+    assert [r.partition_key for r in result.run_requests] == [JOB]
+    after = rows_by_name(harness)["IMG_0001.jpg"]
+    assert after.image_id == before.image_id
+    assert after.status == "pending_processing" and after.content_hash != before.content_hash
+    harness.run_requested(result)
+
+    assert rows_by_name(harness)["IMG_0001.jpg"].status == "processed"
+    assert thumb.read_bytes() != old_thumb and Image.open(thumb).size == (1000, 1000)
+    gallery_copy = harness.job_path(JOB, "gallery/images/IMG_0001.jpg")
+    assert sha256(gallery_copy) == after.content_hash
+
+
+def test_touched_file_with_identical_content_needs_no_run(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    age(harness.final_input(JOB) / "IMG_0001.jpg", 30)
+    assert harness.tick().run_requests == []
+
+
+def test_removed_file_is_marked_removed_and_leaves_the_gallery(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    (harness.final_input(JOB) / "print_cmyk.jpeg").unlink()
+    result = harness.tick()
+    assert [r.partition_key for r in result.run_requests] == [JOB]
+    harness.run_requested(result)
+
+    assert rows_by_name(harness)["print_cmyk.jpeg"].status == "removed"
+    assert not harness.job_path(JOB, "gallery/images/print_cmyk.jpeg").exists()
+    expose = harness.read_json(JOB, "gallery/expose.json")
+    assert expose["counts"]["removed"] == 1 and expose["counts"]["processed"] == 2
+    assert "print_cmyk.jpeg" not in [i["filename"] for i in expose["images"]]
+
+
+def test_unchanged_images_are_not_recomputed_by_a_later_run(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    before = harness.registry.step_results(JOB)
+    write_settled(harness.final_input(JOB) / "new.jpg", jpeg_bytes(photo((640, 480), seed=4)))
+    harness.tick_and_run()
+    after = harness.registry.step_results(JOB)
+    for key, row in before.items():
+        assert after[key].updated_at == row.updated_at, key
+    new_id = rows_by_name(harness)["new.jpg"].image_id
+    assert {step for (image_id, step) in after if image_id == new_id} == {
+        "thumbs",
+        "privacy",
+        "depth",
+        "semantics",
+        "cleanup",
+    }
+
+
+def test_release_makes_the_gallery_customer_visible_and_notifies_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PIX_NOTIFIER", "pix_pipeline_tests.providers:RecordingNotifier")
+    RecordingNotifier.delivered.clear()
+    seed_job(harness)
+    harness.tick_and_run()
+    assert harness.registry.get_job(JOB).gallery_visibility == "internal"
+
+    result = harness.release(JOB, approved_by="Daniel", note="Looks good")
+    assert result.success
+    job = harness.registry.get_job(JOB)
+    assert job.gallery_visibility == "customer" and job.released_at is not None
+    assert (job.released_by, job.release_note) == ("Daniel", "Looks good")
+    notes = harness.registry.notifications(JOB)
+    assert [(n.kind, n.release_number, n.status) for n in notes] == [
+        ("gallery_released", 1, "sent")
+    ]
+    assert notes[0].payload["image_count"] == 3
+    assert len(RecordingNotifier.delivered) == 1
+
+    again = harness.release(JOB)
+    assert not again.success
+    assert "no pending update" in again.failure_data_for_node("release_job_gallery").error.message
+    assert len(harness.registry.notifications(JOB)) == 1
+
+
+def test_release_refuses_a_job_without_processed_images(harness: Harness):
+    write_settled(harness.final_input("EMPTY1") / "broken.jpg", b"not an image at all")
+    harness.tick_and_run()
+    result = harness.release("EMPTY1")
+    assert not result.success
+    message = result.failure_data_for_node("release_job_gallery").error.message
+    assert "nothing to release: job EMPTY1 has no processed images" in message
+    assert harness.registry.get_job("EMPTY1").gallery_visibility == "internal"
+    assert harness.registry.notifications("EMPTY1") == []
+
+
+def test_changes_after_release_wait_as_update_pending_until_the_next_release(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    assert harness.release(JOB).success
+    gallery = harness.job_path(JOB, "gallery/images")
+    released_files = sorted(p.name for p in gallery.iterdir())
+    released_expose = harness.job_path(JOB, "gallery/expose.json").read_bytes()
+
+    write_settled(
+        harness.final_input(JOB) / "late_delivery.jpg", jpeg_bytes(photo((800, 600), seed=5))
+    )
+    (harness.final_input(JOB) / "IMG_0001.jpg").unlink()
+    harness.tick_and_run()
+
+    job = harness.registry.get_job(JOB)
+    assert (job.gallery_status, job.gallery_visibility) == ("update_pending", "customer")
+    assert sorted(p.name for p in gallery.iterdir()) == released_files
+    assert harness.job_path(JOB, "gallery/expose.json").read_bytes() == released_expose
+    assert rows_by_name(harness)["late_delivery.jpg"].status == "processed"
+
+    second = harness.release(JOB)
+    assert second.success
+    names = sorted(p.name for p in gallery.iterdir())
+    assert "late_delivery.jpg" in names and "IMG_0001.jpg" not in names
+    assert (
+        harness.job_path(JOB, "gallery/expose.json").read_bytes()
+        == harness.job_path(JOB, "pipeline/meta/job_expose.json").read_bytes()
+    )
+    job = harness.registry.get_job(JOB)
+    assert (job.gallery_status, job.release_count) == ("draft_ready", 2)
+    assert [n.release_number for n in harness.registry.notifications(JOB)] == [1, 2]
+
+
+def test_provider_semantics_reach_job_expose_and_gallery_expose(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PIX_SEMANTICS_PROVIDER", "pix_pipeline_tests.providers:FixedSemantics")
+    h = Harness(harness.root, harness.instance)
+    write_settled(h.final_input(JOB) / "kitchen.jpg", jpeg_bytes(photo((2400, 1600), seed=2)))
+    h.tick_and_run()
+    for relative in ("pipeline/meta/job_expose.json", "gallery/expose.json"):
+        expose = JobExpose.model_validate(h.read_json(JOB, relative))
+        assert expose.captions[0].caption_short == "Bright kitchen"
+        assert expose.captions[0].caption_long.endswith("seen at 1600x1067.")
+        assert expose.room_types == {"kitchen": ["kitchen.jpg"]}
+        assert expose.view_types == {"interior": ["kitchen.jpg"]}
+        assert expose.objects == {"kitchen island": 1, "person": 1}
+        # The rules cleanup provider turns the person into a retouching candidate.
+        assert expose.cleanup_options[0].filename == "kitchen.jpg"
+        assert [c.label for c in expose.cleanup_options[0].candidates] == ["person"]
+    h.close()
+
+
+def test_an_image_that_crashes_a_step_is_recorded_and_the_others_finish(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:RedCornerFails")
+    h = Harness(harness.root, harness.instance)
+    folder = h.final_input(JOB)
+    write_settled(folder / "red.jpg", jpeg_bytes(Image.new("RGB", (400, 300), (255, 0, 0))))
+    write_settled(folder / "ok_1.jpg", jpeg_bytes(photo((400, 300), seed=1)))
+    write_settled(folder / "ok_2.jpg", jpeg_bytes(photo((400, 300), seed=2)))
+    h.tick_and_run()
+
+    rows = rows_by_name(h)
+    assert rows["red.jpg"].status == "error"
+    assert rows["red.jpg"].error_message == "privacy: RuntimeError: detector crashed on this photo"
+    assert rows["ok_1.jpg"].status == rows["ok_2.jpg"].status == "processed"
+    expose = h.read_json(JOB, "gallery/expose.json")
+    assert expose["privacy_summary"]["faces"]["detected"] == ["ok_1.jpg", "ok_2.jpg"]
+    assert sorted(p.name for p in h.job_path(JOB, "gallery/images").iterdir()) == [
+        "ok_1.jpg",
+        "ok_2.jpg",
+    ]
+    h.close()
+
+
+def test_folders_that_are_not_job_ids_are_ignored_with_a_warning(harness: Harness):
+    write_settled(
+        harness.root / "pix-jobs" / "bad name!" / "final_input" / "a.jpg", jpeg_bytes(photo())
+    )
+    write_settled(harness.final_input("GOOD_1") / "a.jpg", jpeg_bytes(photo()))
+    result = harness.tick()
+    assert [r.partition_key for r in result.run_requests] == ["GOOD_1"]
+    assert harness.instance.get_dynamic_partitions("pix_jobs") == ["GOOD_1"]
+    assert harness.registry.known_job_ids() == {"GOOD_1"}
+
+
+def test_many_jobs_get_one_run_each(harness: Harness):
+    for job_id in ("JOB_A", "JOB_B", "JOB_C"):
+        write_settled(harness.final_input(job_id) / "a.jpg", jpeg_bytes(photo((320, 240))))
+    result = harness.tick()
+    assert sorted(r.partition_key for r in result.run_requests) == ["JOB_A", "JOB_B", "JOB_C"]
+    assert len({r.run_key for r in result.run_requests}) == 3
