@@ -45,7 +45,9 @@ def release_job_gallery(
             f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
         )
     context.log.info(
-        f"released {job_id}: {report.image_count} images, release #{report.release_number}"
+        f"released {job_id}: {report.image_count} images, release #{report.release_number};"
+        f" {report.notifications_sent} customer notification(s) handed to"
+        f" {type(pix.runtime.notifier).__name__}"
     )
     return dg.Output(
         report.release_number,

@@ -10,7 +10,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-
 class ImageStatus(StrEnum):
     PENDING_PROCESSING = "pending_processing"
     PROCESSED = "processed"

@@ -70,6 +70,42 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
+
+
+def frame_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the JPEG frame header, read without decoding; None if not found."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _STANDALONE_MARKERS:
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker in _SOF_MARKERS and pos + 9 <= len(data):
+            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+            return width, height
+        if marker == 0xDA or length < 2:  # scan data starts: no frame header before it
+            return None
+        pos += 2 + length
+    return None
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"JPEG header announces {width}x{height} = {width * height:,} pixels,"
+            f" more than the limit of {max_pixels:,} (PIX_MAX_IMAGE_PIXELS)"
+        )
+
+
 def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
     if not data:
         raise ImageRejected("empty file (0 bytes)")
@@ -78,6 +114,10 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
         raise ImageRejected(f"not JPEG data (file starts with bytes {data[:4].hex(' ')})")
     if kind != "JPEG":
         raise ImageRejected(f"{kind} data with a JPEG name")
+    announced = frame_size(data)
+    if announced is not None:
+        # Before Pillow sees the file, so a bomb costs nothing and gets our message.
+        _check_pixels(*announced, max_pixels)
     try:
         with warnings.catch_warnings():
             # Our own pixel cap below replaces Pillow's warning-only bomb check.
@@ -90,11 +130,7 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageRejected(f"JPEG header announces {width}x{height} pixels")
-    if width * height > max_pixels:
-        raise ImageRejected(
-            f"JPEG header announces {width}x{height} = {width * height:,} pixels,"
-            f" more than the limit of {max_pixels:,} (PIX_MAX_IMAGE_PIXELS)"
-        )
+    _check_pixels(width, height, max_pixels)
     try:
         orientation = int(image.getexif().get(EXIF_ORIENTATION_TAG, 1))
     except Exception:  # a broken EXIF block must not make the photo unusable

@@ -1,0 +1,77 @@
+"""The code location loads as the UI loads it, with the names the README promises."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pix_pipeline.definitions import build_definitions, defs
+from pix_pipeline.settings import load_settings
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def test_definitions_load_with_every_asset_job_and_sensor(pix_root: Path):
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    keys = {key.to_user_string() for key in loaded.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {
+        "thumbs",
+        "privacy",
+        "depth",
+        "semantics",
+        "cleanup",
+        "image_meta",
+        "job_expose",
+        "gallery",
+    }
+    sensor = loaded.resolve_sensor_def("final_input_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 30
+    release = loaded.resolve_job_def("release_gallery")
+    assert release.partitions_def is not None and release.partitions_def.name == "pix_jobs"
+    process = loaded.resolve_job_def("process_pix_job")
+    assert process.partitions_def is not None and process.partitions_def.name == "pix_jobs"
+
+
+def test_sensor_interval_comes_from_settings(pix_root: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PIX_SENSOR_INTERVAL_SECONDS", "7")
+    loaded = build_definitions(load_settings())
+    assert loaded.resolve_sensor_def("final_input_sensor").minimum_interval_seconds == 7
+
+
+def test_release_config_offers_approved_by_and_note(pix_root: Path):
+    op = defs().resolve_job_def("release_gallery").graph.node_dict["release_job_gallery"]
+    config_fields = op.definition.config_schema.config_type.fields
+    assert set(config_fields) == {"approved_by", "note"}
+
+
+def test_a_bad_setting_stops_the_code_location_with_the_variable_named(tmp_path: Path):
+    env = {"PATH": "/usr/bin:/bin", "PIX_SETTLE_SECONDS": "later", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pix_pipeline.definitions import defs; defs()"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "PIX_SETTLE_SECONDS must be a number, got 'later'" in proc.stderr
+
+
+def test_importing_the_project_reads_no_settings(tmp_path: Path):
+    env = {"PATH": "/usr/bin:/bin", "PIX_SETTLE_SECONDS": "later", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import pix_pipeline.definitions"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr

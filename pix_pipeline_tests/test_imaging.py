@@ -1,0 +1,120 @@
+"""Decoding and previews on real JPEGs: what a file really is, orientation, colour, scale."""
+
+import io
+import struct
+
+import pytest
+from PIL import Image
+
+from pix_pipeline.imaging.decode import ImageRejected, check_jpeg, decode_for_size, sniff_format
+from pix_pipeline.imaging.thumbnails import make_previews
+from pix_pipeline_tests.images import cmyk_red, jpeg_bytes, photo, png_bytes, two_tone
+
+CAP = 150_000_000
+RED, BLUE = (230, 20, 20), (20, 20, 230)
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def with_announced_size(jpeg: bytes, width: int, height: int) -> bytes:
+    """The same JPEG with a baseline frame header (SOF0) that announces another size."""
+    at = jpeg.index(b"\xff\xc0")
+    return jpeg[: at + 5] + struct.pack(">HH", height, width) + jpeg[at + 9 :]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file (0 bytes)"),
+        (png_bytes(), "PNG data with a JPEG name"),
+        (encoded(Image.new("RGB", (8, 8)), "GIF"), "GIF data with a JPEG name"),
+        (encoded(Image.new("RGB", (8, 8)), "WEBP"), "WebP data with a JPEG name"),
+        (encoded(Image.new("RGB", (8, 8)), "TIFF"), "TIFF data with a JPEG name"),
+        (b"%PDF-1.7\n%\xe2\xe3", "PDF data with a JPEG name"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC data with a JPEG name"),
+        (b"hello world, not a photo", "not JPEG data (file starts with bytes 68 65 6c 6c)"),
+    ],
+)
+def test_non_jpeg_content_is_named_in_the_rejection(data: bytes, reason: str):
+    with pytest.raises(ImageRejected) as info:
+        check_jpeg(data, CAP)
+    assert str(info.value) == reason
+
+
+def test_a_truncated_upload_is_rejected():
+    data = jpeg_bytes(photo((800, 600)))
+    with pytest.raises(ImageRejected, match="cannot decode JPEG data: image file is truncated"):
+        check_jpeg(data[: len(data) // 2], CAP)
+
+
+def test_a_header_announcing_a_decompression_bomb_is_rejected_before_decoding():
+    bomb = with_announced_size(jpeg_bytes(photo((64, 64))), 50_000, 50_000)
+    with pytest.raises(ImageRejected, match="50000x50000 = 2,500,000,000 pixels"):
+        check_jpeg(bomb, CAP)
+
+
+def test_sniffing_recognises_jpeg():
+    assert sniff_format(jpeg_bytes(photo((16, 16)))[:16]) == "JPEG"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_previews_are_upright_for_every_exif_orientation(orientation: int):
+    # Stored: red left half, blue right half. Where the stored left edge ends up after the
+    # EXIF transform is known for each orientation.
+    data = jpeg_bytes(two_tone((300, 200), RED, BLUE), orientation=orientation)
+    previews = make_previews(data, CAP)
+    image = Image.open(io.BytesIO(previews.large_jpeg))
+    rotated = orientation >= 5
+    assert image.size == ((200, 300) if rotated else (300, 200))
+    assert (previews.info.width, previews.info.height) == image.size
+    w, h = image.size
+    red_at = {
+        1: (w // 4, h // 2),
+        2: (3 * w // 4, h // 2),
+        3: (3 * w // 4, h // 2),
+        4: (w // 4, h // 2),
+        5: (w // 2, h // 4),
+        6: (w // 2, h // 4),
+        7: (w // 2, 3 * h // 4),
+        8: (w // 2, 3 * h // 4),
+    }[orientation]
+    r, _, b = image.getpixel(red_at)
+    assert r > 180 and b < 80, (orientation, image.getpixel(red_at))
+
+
+def test_previews_have_the_right_long_edges_and_are_never_upscaled():
+    big = make_previews(jpeg_bytes(photo((4000, 3000))), CAP)
+    assert big.large_size == (1600, 1200) and big.small_size == (400, 300)
+    small = make_previews(jpeg_bytes(photo((300, 500))), CAP)
+    assert small.large_size == (300, 500) and small.small_size == (240, 400)
+
+
+def test_large_images_are_decoded_at_reduced_scale():
+    image, info = decode_for_size(jpeg_bytes(photo((6400, 4800))), 1600, CAP)
+    assert (info.width, info.height) == (6400, 4800)
+    assert image.size == (1600, 1200)  # DCT scaling 1/4: the full raster was never decoded
+
+
+def test_cmyk_and_greyscale_become_rgb():
+    cmyk = make_previews(cmyk_red(), CAP)
+    image = Image.open(io.BytesIO(cmyk.small_jpeg))
+    assert image.mode == "RGB" and cmyk.info.mode == "CMYK"
+    r, g, b = image.getpixel((image.width // 2, image.height // 2))
+    assert r > 180 and g < 90 and b < 90
+    grey = make_previews(jpeg_bytes(photo((640, 480)).convert("L")), CAP)
+    assert Image.open(io.BytesIO(grey.large_jpeg)).mode == "RGB"
+
+
+def test_an_embedded_icc_profile_is_converted_to_srgb():
+    from PIL import ImageCms
+
+    lab_like = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 100, 50)).save(buffer, "JPEG", icc_profile=lab_like)
+    previews = make_previews(buffer.getvalue(), CAP)
+    r, g, b = Image.open(io.BytesIO(previews.small_jpeg)).getpixel((32, 32))
+    assert abs(r - 200) < 8 and abs(g - 100) < 8 and abs(b - 50) < 8

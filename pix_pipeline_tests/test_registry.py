@@ -1,0 +1,109 @@
+"""The registry on SQLite and on the real PostgreSQL server: constraints, CAS, the outbox."""
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from pix_pipeline.registry.repository import ImageUpdate, JobChanges, NewImage, Registry
+from pix_pipeline.registry.schema import ImageRow
+
+
+def new_image(name: str, status: str = "pending_processing", content_hash: str = "h1") -> NewImage:
+    return NewImage(
+        filename=name,
+        storage_path=f"pix-jobs/J1/final_input/{name}",
+        source="editor",
+        status=status,
+        size_bytes=10,
+        mtime_ns=1,
+        content_hash=content_hash,
+        error_message=None,
+        error_stage=None,
+    )
+
+
+def test_tables_are_created_on_first_use(registry: Registry):
+    names = set(inspect(registry.engine).get_table_names())
+    assert {"jobs", "images", "step_results", "notifications"} <= names
+    columns = {c["name"] for c in inspect(registry.engine).get_columns("images")}
+    assert {
+        "image_id",
+        "job_id",
+        "filename",
+        "storage_path",
+        "source",
+        "status",
+        "error_message",
+        "meta",
+    } <= columns
+
+
+def test_registering_changes_bumps_the_job_revision_only_for_content(registry: Registry):
+    assert registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")])) == 1
+    row = registry.images_of_job("J1")[0]
+    touched = ImageUpdate(row.image_id, size_bytes=10, mtime_ns=2)
+    assert registry.apply_changes(JobChanges("J1", updated=[touched])) == 1
+    changed = ImageUpdate(
+        row.image_id, 11, 3, content_hash="h2", source="editor", status="pending_processing"
+    )
+    assert registry.apply_changes(JobChanges("J1", updated=[changed])) == 2
+    assert registry.apply_changes(JobChanges("J1", removed=[row.image_id])) == 3
+    after = registry.images_of_job("J1")[0]
+    assert (after.image_id, after.status, after.content_hash) == (row.image_id, "removed", "h2")
+    assert [j.job_id for j in registry.jobs_with_work()] == ["J1"]
+    registry.mark_processed_revision("J1", 3)
+    assert registry.jobs_with_work() == []
+
+
+def test_a_filename_is_unique_within_a_job(registry: Registry):
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    with pytest.raises(IntegrityError):
+        registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    registry.apply_changes(JobChanges("J2", new=[new_image("a.jpg")]))
+    assert len(registry.images_of_job("J1")) == 1  # the failed transaction left nothing behind
+
+
+def test_outcome_is_not_set_when_the_file_changed_meanwhile(registry: Registry):
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg", content_hash="old")]))
+    row: ImageRow = registry.images_of_job("J1")[0]
+    kwargs = {"status": "processed", "error_message": None, "error_stage": None, "meta": {"x": 1}}
+    assert registry.set_image_outcome(image_id=row.image_id, expected_hash="new", **kwargs) is False
+    assert registry.images_of_job("J1")[0].status == "pending_processing"
+    assert registry.set_image_outcome(image_id=row.image_id, expected_hash="old", **kwargs) is True
+    assert registry.images_of_job("J1")[0].status == "processed"
+
+
+def test_step_results_are_replaced_not_duplicated(registry: Registry):
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    image_id = registry.images_of_job("J1")[0].image_id
+    for fingerprint in ("f1", "f2"):
+        registry.save_step_result(
+            image_id=image_id,
+            job_id="J1",
+            step="thumbs",
+            input_fingerprint=fingerprint,
+            status="ok",
+            provider="pillow",
+            result={"w": 1},
+            error_message=None,
+            duration_ms=5,
+        )
+    results = registry.step_results("J1")
+    assert list(results) == [(image_id, "thumbs")]
+    assert results[(image_id, "thumbs")].input_fingerprint == "f2"
+
+
+def test_each_release_queues_exactly_one_notification(registry: Registry):
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    first = registry.record_release(
+        job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+    )
+    second = registry.record_release(
+        job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+    )
+    assert (first.release_number, second.release_number) == (1, 2)
+    assert [n.status for n in registry.pending_notifications("J1")] == ["pending", "pending"]
+    registry.mark_notification(first.id, sent=True, error=None)
+    assert [n.id for n in registry.pending_notifications("J1")] == [second.id]
+    job = registry.get_job("J1")
+    assert (job.gallery_visibility, job.release_count) == ("customer", 2)
