@@ -48,10 +48,11 @@ def test_release_config_offers_approved_by_and_note(pix_root: Path):
     assert set(config_fields) == {"approved_by", "note"}
 
 
-def test_a_bad_setting_stops_the_code_location_with_the_variable_named(tmp_path: Path):
+def python_with_bad_setting(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter whose environment holds one bad PIX_* value."""
     env = {"PATH": "/usr/bin:/bin", "PIX_SETTLE_SECONDS": "later", "HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from pix_pipeline.definitions import defs; defs()"],
+    return subprocess.run(
+        [sys.executable, "-c", code],
         cwd=PROJECT,
         env=env,
         capture_output=True,
@@ -59,19 +60,14 @@ def test_a_bad_setting_stops_the_code_location_with_the_variable_named(tmp_path:
         timeout=120,
         check=False,
     )
+
+
+def test_a_bad_setting_stops_the_code_location_with_the_variable_named(tmp_path: Path):
+    proc = python_with_bad_setting("from pix_pipeline.definitions import defs; defs()", tmp_path)
     assert proc.returncode != 0
     assert "PIX_SETTLE_SECONDS must be a number, got 'later'" in proc.stderr
 
 
 def test_importing_the_project_reads_no_settings(tmp_path: Path):
-    env = {"PATH": "/usr/bin:/bin", "PIX_SETTLE_SECONDS": "later", "HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-c", "import pix_pipeline.definitions"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = python_with_bad_setting("import pix_pipeline.definitions", tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -4,6 +4,7 @@ Every test runs on SQLite and on the real PostgreSQL server (see conftest.databa
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -373,3 +374,28 @@ def test_many_jobs_get_one_run_each(harness: Harness):
     result = harness.tick()
     assert sorted(r.partition_key for r in result.run_requests) == ["JOB_A", "JOB_B", "JOB_C"]
     assert len({r.run_key for r in result.run_requests}) == 3
+
+
+def test_provenance_from_the_user_source_attribute(harness: Harness):
+    folder = harness.final_input(JOB)
+    mine = write_settled(folder / "daniel.jpg", jpeg_bytes(photo((320, 240), seed=1)))
+    odd = write_settled(folder / "odd.jpg", jpeg_bytes(photo((320, 240), seed=2)))
+    write_settled(folder / "editor.jpg", jpeg_bytes(photo((320, 240), seed=3)))
+    try:
+        os.setxattr(mine, "user.source", b"manual")
+        os.setxattr(odd, "user.source", b"intern")
+    except OSError as exc:
+        pytest.skip(f"this filesystem keeps no user.* extended attributes: {exc}")
+    for path in (mine, odd):
+        age(path)
+    harness.tick()
+    rows = rows_by_name(harness)
+    assert (rows["daniel.jpg"].source, rows["daniel.jpg"].status) == (
+        "manual",
+        "pending_processing",
+    )
+    assert rows["editor.jpg"].source == "editor"
+    assert rows["odd.jpg"].status == "error"
+    assert rows["odd.jpg"].error_message == (
+        "final_input/odd.jpg: unknown source 'intern' (expected 'editor' or 'manual')"
+    )
