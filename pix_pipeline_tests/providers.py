@@ -1,5 +1,7 @@
 """Analysis providers used by the tests, plugged in through PIX_*_PROVIDER = 'module:Class'."""
 
+import io
+
 from PIL import Image
 
 from pix_pipeline.domain.models import (
@@ -65,3 +67,16 @@ class RecordingNotifier:
 
     def notify(self, notification: object) -> None:
         RecordingNotifier.delivered.append(notification)
+
+
+class LumaDepth:
+    """A stand-in depth model: the preview's brightness as an 8-bit PNG."""
+
+    identity = "test-luma/1"
+    needs_image = True
+
+    def estimate(self, image: Image.Image | None) -> bytes | None:
+        assert image is not None
+        buffer = io.BytesIO()
+        image.convert("L").save(buffer, format="PNG")
+        return buffer.getvalue()

@@ -399,3 +399,28 @@ def test_provenance_from_the_user_source_attribute(harness: Harness):
     assert rows["odd.jpg"].error_message == (
         "final_input/odd.jpg: unknown source 'intern' (expected 'editor' or 'manual')"
     )
+
+
+@pytest.mark.parametrize(
+    ("provider", "status"),
+    [("none", "not_checked"), ("pix_pipeline_tests.providers:LumaDepth", "done")],
+)
+def test_enabled_depth_step_runs_its_provider(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, provider: str, status: str
+):
+    monkeypatch.setenv("PIX_DEPTH_ENABLED", "true")
+    monkeypatch.setenv("PIX_DEPTH_PROVIDER", provider)
+    h = Harness(harness.root, harness.instance)
+    write_settled(h.final_input(JOB) / "room.jpg", jpeg_bytes(photo((2000, 1500), seed=1)))
+    h.tick_and_run()
+    row = rows_by_name(h)["room.jpg"]
+    meta = h.read_json(JOB, f"pipeline/meta/images/{row.image_id}.json")
+    assert row.status == "processed"
+    assert meta["depth"]["status"] == status
+    depth_file = h.job_path(JOB, f"pipeline/depth/{row.image_id}.png")
+    if status == "done":
+        assert meta["depth"]["depth_key"] == f"pix-jobs/{JOB}/pipeline/depth/{row.image_id}.png"
+        assert Image.open(depth_file).size == (1600, 1200)
+    else:
+        assert not depth_file.exists()
+    h.close()
