@@ -5,9 +5,11 @@ location loads (so a bad value stops `dagster dev` with a message naming the var
 when a run or sensor sets up its resources.
 """
 
+import hashlib
+import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -23,6 +25,24 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 class SettingsError(ValueError):
     """A PIX_* variable holds a value the pipeline cannot work with."""
+
+
+@dataclass(frozen=True)
+class PrivacyThresholds:
+    """Tuning of the local privacy checks (PIX_PRIVACY_* settings)."""
+
+    text_min_score: float = 0.6
+    face_min_neighbors: int = 5
+    face_min_size: float = 0.025
+    plate_min_neighbors: int = 4
+    max_side: int = 1280
+    face_max_side: int = 1600
+    ocr_detection_side: int = 960
+    threads: int = 1
+
+    def digest(self) -> str:
+        """Short hash: part of the provider identity, so changed thresholds re-run the step."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,7 @@ class Settings:
     image_workers: int
     max_run_attempts: int
     max_image_pixels: int
+    privacy: PrivacyThresholds
 
 
 # name -> (default shown in docs, description); the README and .env.example mirror this table.
@@ -59,7 +80,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "A file counts as complete once unchanged for this long.",
     ),
     "PIX_SENSOR_INTERVAL_SECONDS": ("30", "How often final_input_sensor looks for files."),
-    "PIX_PRIVACY_PROVIDER": ("none", "Privacy checks: `none` or `module:Class`."),
+    "PIX_PRIVACY_PROVIDER": (
+        "local",
+        "Privacy checks: `local` (offline OCR + OpenCV), `none` or `module:Class`.",
+    ),
     "PIX_SEMANTICS_PROVIDER": (
         "none",
         "Captions, room/view type, objects: `none` or `module:Class`.",
@@ -70,6 +94,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_IMAGE_WORKERS": ("number of CPU cores", "Images processed at once inside one step."),
     "PIX_MAX_RUN_ATTEMPTS": ("3", "Automatic runs per job change before the sensor gives up."),
     "PIX_MAX_IMAGE_PIXELS": ("150000000", "Larger images are rejected before decoding."),
+    "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
+    "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
+        "5",
+        "Face cascade votes a face needs; higher means fewer false alarms.",
+    ),
+    "PIX_PRIVACY_FACE_MIN_SIZE": ("0.025", "Smallest face, as a fraction of the shorter side."),
+    "PIX_PRIVACY_PLATE_MIN_NEIGHBORS": ("4", "Plate cascade votes a plate region needs."),
+    "PIX_PRIVACY_MAX_SIDE": ("1280", "Long edge (px) text and plate checks look at."),
+    "PIX_PRIVACY_FACE_MAX_SIDE": ("1600", "Long edge (px) the face check looks at."),
+    "PIX_PRIVACY_OCR_DETECTION_SIDE": ("960", "Long edge (px) the text detector works on."),
+    "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
 }
 
 
@@ -147,7 +182,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
             "PIX_SENSOR_INTERVAL_SECONDS", get("PIX_SENSOR_INTERVAL_SECONDS", "30"), int, 1
         ),
         privacy_provider=_parse_plugin(
-            "PIX_PRIVACY_PROVIDER", get("PIX_PRIVACY_PROVIDER", "none"), ("none", "fal")
+            "PIX_PRIVACY_PROVIDER", get("PIX_PRIVACY_PROVIDER", "local"), ("local", "none", "fal")
         ),
         semantics_provider=_parse_plugin(
             "PIX_SEMANTICS_PROVIDER", get("PIX_SEMANTICS_PROVIDER", "none"), ("none", "llm")
@@ -168,4 +203,32 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         max_image_pixels=_parse_number(
             "PIX_MAX_IMAGE_PIXELS", get("PIX_MAX_IMAGE_PIXELS", "150000000"), int, 1
         ),
+        privacy=_parse_privacy(get),
+    )
+
+
+def _parse_privacy(get: Callable[[str, str], str]) -> PrivacyThresholds:
+    def number(name: str, default: float, kind: Callable[[str], T], minimum: float) -> T:
+        return _parse_number(name, get(name, str(default)), kind, minimum)
+
+    d = PrivacyThresholds()
+    text_min_score = number("PIX_PRIVACY_TEXT_MIN_SCORE", d.text_min_score, float, 0)
+    face_min_size = number("PIX_PRIVACY_FACE_MIN_SIZE", d.face_min_size, float, 0)
+    for name, value in (
+        ("PIX_PRIVACY_TEXT_MIN_SCORE", text_min_score),
+        ("PIX_PRIVACY_FACE_MIN_SIZE", face_min_size),
+    ):
+        if value > 1:
+            raise SettingsError(f"{name} must be at most 1, got {value!r}")
+    return PrivacyThresholds(
+        text_min_score=text_min_score,
+        face_min_neighbors=number("PIX_PRIVACY_FACE_MIN_NEIGHBORS", d.face_min_neighbors, int, 1),
+        face_min_size=face_min_size,
+        plate_min_neighbors=number(
+            "PIX_PRIVACY_PLATE_MIN_NEIGHBORS", d.plate_min_neighbors, int, 1
+        ),
+        max_side=number("PIX_PRIVACY_MAX_SIDE", d.max_side, int, 320),
+        face_max_side=number("PIX_PRIVACY_FACE_MAX_SIDE", d.face_max_side, int, 320),
+        ocr_detection_side=number("PIX_PRIVACY_OCR_DETECTION_SIDE", d.ocr_detection_side, int, 320),
+        threads=number("PIX_ANALYSIS_THREADS", d.threads, int, 1),
     )

@@ -85,6 +85,8 @@ def pix_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     monkeypatch.setenv("PIX_DATABASE_URL", database_url)
     monkeypatch.setenv("PIX_SETTLE_SECONDS", "5")
     monkeypatch.setenv("PIX_IMAGE_WORKERS", "2")
+    # Orchestration tests do not need the OCR and face models; their own tests use them.
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "none")
     return root
 
 

@@ -16,7 +16,7 @@ def test_defaults_are_the_embedded_local_setup(tmp_path: Path):
     assert s.database_url == f"sqlite:///{tmp_path / 'storage' / 'pix_registry.sqlite3'}"
     assert (s.depth_enabled, s.settle_seconds, s.sensor_interval_seconds) == (False, 5.0, 30)
     assert (s.privacy_provider, s.semantics_provider, s.cleanup_provider) == (
-        "none",
+        "local",
         "none",
         "rules",
     )
@@ -98,3 +98,19 @@ def test_plugin_providers_load_and_broken_ones_are_named(tmp_path: Path):
     )
     with pytest.raises(SettingsError, match="PIX_NOTIFIER"):
         build_notifier(bad_notifier)
+
+
+def test_privacy_thresholds_have_defaults_and_named_errors(tmp_path: Path):
+    defaults = load_settings({}, cwd=tmp_path)
+    assert defaults.privacy_provider == "local"
+    assert defaults.privacy.text_min_score == 0.6 and defaults.privacy.threads == 1
+    tuned = load_settings(
+        {"PIX_PRIVACY_TEXT_MIN_SCORE": "0.8", "PIX_PRIVACY_FACE_MIN_NEIGHBORS": "7"}, cwd=tmp_path
+    )
+    assert (tuned.privacy.text_min_score, tuned.privacy.face_min_neighbors) == (0.8, 7)
+    # Thresholds are part of the provider identity: changing one re-runs the step.
+    assert tuned.privacy.digest() != defaults.privacy.digest()
+    with pytest.raises(SettingsError, match="PIX_PRIVACY_TEXT_MIN_SCORE must be at most 1"):
+        load_settings({"PIX_PRIVACY_TEXT_MIN_SCORE": "5"}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="PIX_PRIVACY_MAX_SIDE must be at least 320"):
+        load_settings({"PIX_PRIVACY_MAX_SIDE": "100"}, cwd=tmp_path)

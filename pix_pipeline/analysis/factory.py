@@ -1,6 +1,7 @@
 """Choose providers by settings: a built-in name, a prepared one (refused), or `module:Class`."""
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,20 @@ from pix_pipeline.analysis.builtin import NoDepth, NoPrivacyChecks, NoSemantics,
 from pix_pipeline.analysis.prepared import PREPARED_PROVIDERS
 from pix_pipeline.settings import Settings, SettingsError
 
-BUILTIN: dict[tuple[str, str], type] = {
-    ("privacy", "none"): NoPrivacyChecks,
-    ("semantics", "none"): NoSemantics,
-    ("cleanup", "rules"): RulesCleanup,
-    ("depth", "none"): NoDepth,
+
+def _local_privacy(settings: Settings) -> PrivacyProvider:
+    # Imported here: OpenCV and onnxruntime load only where the local check is chosen.
+    from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
+
+    return LocalPrivacyChecks(settings.privacy)
+
+
+BUILTIN: dict[tuple[str, str], Callable[[Settings], Any]] = {
+    ("privacy", "local"): _local_privacy,
+    ("privacy", "none"): lambda _: NoPrivacyChecks(),
+    ("semantics", "none"): lambda _: NoSemantics(),
+    ("cleanup", "rules"): lambda _: RulesCleanup(),
+    ("depth", "none"): lambda _: NoDepth(),
 }
 
 
@@ -44,9 +54,9 @@ def load_plugin(variable: str, spec: str) -> Any:
     return factory()
 
 
-def _build(kind: str, variable: str, spec: str, protocol: type) -> Any:
+def _build(settings: Settings, kind: str, variable: str, spec: str, protocol: type) -> Any:
     if (kind, spec) in BUILTIN:
-        return BUILTIN[(kind, spec)]()
+        return BUILTIN[(kind, spec)](settings)
     if (kind, spec) in PREPARED_PROVIDERS:
         raise SettingsError(
             f"{variable}={spec!r}: this provider is prepared (config, request, result schema)"
@@ -59,15 +69,12 @@ def _build(kind: str, variable: str, spec: str, protocol: type) -> Any:
 
 
 def build_providers(settings: Settings) -> Providers:
+    s = settings
     return Providers(
-        privacy=_build(
-            "privacy", "PIX_PRIVACY_PROVIDER", settings.privacy_provider, PrivacyProvider
-        ),
+        privacy=_build(s, "privacy", "PIX_PRIVACY_PROVIDER", s.privacy_provider, PrivacyProvider),
         semantics=_build(
-            "semantics", "PIX_SEMANTICS_PROVIDER", settings.semantics_provider, SemanticsProvider
+            s, "semantics", "PIX_SEMANTICS_PROVIDER", s.semantics_provider, SemanticsProvider
         ),
-        cleanup=_build(
-            "cleanup", "PIX_CLEANUP_PROVIDER", settings.cleanup_provider, CleanupProvider
-        ),
-        depth=_build("depth", "PIX_DEPTH_PROVIDER", settings.depth_provider, DepthProvider),
+        cleanup=_build(s, "cleanup", "PIX_CLEANUP_PROVIDER", s.cleanup_provider, CleanupProvider),
+        depth=_build(s, "depth", "PIX_DEPTH_PROVIDER", s.depth_provider, DepthProvider),
     )

@@ -147,6 +147,10 @@ class PrivacyResult(BaseModel):
     """Brief 5.2 b: faces, licence plates, logos, text (house numbers …)."""
 
     provider: str
+    model_version: str | None = Field(default=None, description="Models the provider ran.")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Settings the findings depend on, for re-evaluation."
+    )
     faces: CategoryResult = Field(default_factory=CategoryResult)
     licence_plates: CategoryResult = Field(default_factory=CategoryResult)
     logos: CategoryResult = Field(default_factory=CategoryResult)

@@ -1,0 +1,153 @@
+"""The local privacy check on real and rendered photos, and its findings in the job outputs."""
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from skimage import data
+
+from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
+from pix_pipeline.analysis.local.text_rules import is_house_number, is_licence_plate
+from pix_pipeline.domain.models import Finding
+from pix_pipeline.imaging.thumbnails import make_previews, open_preview
+from pix_pipeline.settings import PrivacyThresholds
+from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.images import jpeg_bytes, write_settled
+
+
+@pytest.fixture(scope="module")
+def checks() -> LocalPrivacyChecks:
+    return LocalPrivacyChecks(PrivacyThresholds())
+
+
+def as_preview(image: Image.Image) -> Image.Image:
+    """The raster the privacy step sees: JPEG -> 1600 px preview, as in a run."""
+    return open_preview(make_previews(jpeg_bytes(image), 150_000_000).large_jpeg)
+
+
+def room(size: tuple[int, int] = (2400, 1600)) -> Image.Image:
+    """A plain rendered interior: wall, floor, window, sofa. No face, no text."""
+    w, h = size
+    image = Image.new("RGB", size, (214, 205, 190))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, int(h * 0.65), w, h), fill=(120, 90, 60))
+    draw.rectangle(
+        (int(w * 0.6), int(h * 0.12), int(w * 0.85), int(h * 0.5)),
+        fill=(190, 215, 240),
+        outline=(250, 250, 250),
+        width=16,
+    )
+    draw.rectangle((int(w * 0.1), int(h * 0.45), int(w * 0.45), int(h * 0.7)), fill=(70, 80, 95))
+    return image
+
+
+def door_with_number(text: str = "42a") -> Image.Image:
+    image = room()
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((1000, 300, 1500, 1100), fill=(110, 60, 35))  # the door
+    draw.rectangle((1130, 420, 1370, 560), fill=(240, 240, 232))  # the number plaque
+    font = ImageFont.load_default(size=110)
+    draw.text((1250, 490), text, font=font, fill=(20, 20, 20), anchor="mm")
+    return image
+
+
+def astronaut_photo() -> Image.Image:
+    """scikit-image's astronaut: a real photo of a real face, placed in a 3:2 frame."""
+    frame = room()
+    frame.paste(Image.fromarray(data.astronaut()).resize((900, 900)), (700, 300))
+    return frame
+
+
+@pytest.mark.parametrize("text", ["42", "17b", "7 A", "3-5", "12/14", "4"])
+def test_house_numbers_are_recognised(text: str):
+    assert is_house_number(text)
+
+
+@pytest.mark.parametrize("text", ["Familie Müller", "1234 Main St", "abc", "42abc", "12345"])
+def test_other_text_is_not_a_house_number(text: str):
+    assert not is_house_number(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["M AB 1234", "B-XY 123E", "HH A 1", "D KA F 621", "AB-123-CD", "AB12 CDE"]
+)
+def test_licence_plate_formats_are_recognised(text: str):
+    assert is_licence_plate(text)
+
+
+@pytest.mark.parametrize("text", ["Hausverwaltung", "42a", "1234", "Praxis Dr. Weber"])
+def test_ordinary_text_is_not_a_licence_plate(text: str):
+    assert not is_licence_plate(text)
+
+
+def test_a_real_face_photo_flags_faces(checks: LocalPrivacyChecks):
+    result = checks.analyze(as_preview(astronaut_photo()))
+    assert result.faces.status is Finding.DETECTED
+    face = max(result.faces.items, key=lambda d: d.score)
+    # The face lies in the pasted photo (x 700-1600, y 300-1200 of 2400 x 1600).
+    assert 700 / 2400 <= face.box.x0 < face.box.x1 <= 1600 / 2400
+    assert 300 / 1600 <= face.box.y0 < face.box.y1 <= 1200 / 1600
+
+
+def test_a_rendered_number_on_a_door_flags_a_house_number(checks: LocalPrivacyChecks):
+    result = checks.analyze(as_preview(door_with_number("42a")))
+    assert result.text.status is Finding.DETECTED
+    numbers = [d for d in result.text.items if d.label == "house_number"]
+    assert [d.text for d in numbers] == ["42a"]
+    box = numbers[0].box
+    assert 1130 / 2400 <= (box.x0 + box.x1) / 2 <= 1370 / 2400
+    assert result.faces.status is Finding.CLEAR
+
+
+def test_a_clean_interior_is_clear_and_logos_stay_not_checked(checks: LocalPrivacyChecks):
+    result = checks.analyze(as_preview(room()))
+    assert result.text.status is Finding.CLEAR and result.text.items == []
+    assert result.faces.status is Finding.CLEAR
+    assert result.licence_plates.status is Finding.CLEAR
+    assert result.logos.status is Finding.NOT_CHECKED
+    assert (
+        result.model_version
+        and "rapidocr" in result.model_version
+        and "opencv" in result.model_version
+    )
+    assert result.thresholds["text_min_score"] == 0.6
+
+
+def test_a_rendered_licence_plate_is_flagged(checks: LocalPrivacyChecks):
+    image = room()
+    plate = Image.new("RGB", (520, 110), (245, 245, 240))
+    draw = ImageDraw.Draw(plate)
+    draw.rectangle((0, 0, 519, 109), outline=(10, 10, 10), width=5)
+    draw.rectangle((5, 5, 45, 104), fill=(20, 60, 170))
+    draw.text(
+        (285, 55), "M AB 1234", font=ImageFont.load_default(size=80), fill=(10, 10, 10), anchor="mm"
+    )
+    image.paste(plate, (300, 1200))
+    result = checks.analyze(as_preview(image))
+    assert result.licence_plates.status is Finding.DETECTED
+    assert result.licence_plates.items[0].text.replace(" ", "") == "MAB1234"
+    assert all(d.text != result.licence_plates.items[0].text for d in result.text.items)
+
+
+def test_findings_reach_job_expose_and_the_gallery_mirror(harness: Harness, monkeypatch):
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "local")
+    h = Harness(harness.root, harness.instance)
+    folder = h.final_input("PRIV1")
+    write_settled(folder / "portrait.jpg", jpeg_bytes(astronaut_photo()))
+    write_settled(folder / "entrance.jpg", jpeg_bytes(door_with_number("17b")))
+    write_settled(folder / "living.jpg", jpeg_bytes(room()))
+    h.tick_and_run()
+    for relative in ("pipeline/meta/job_expose.json", "gallery/expose.json"):
+        summary = h.read_json("PRIV1", relative)["privacy_summary"]
+        assert summary["faces"]["detected"] == ["portrait.jpg"]
+        assert summary["text"]["detected"] == ["entrance.jpg"]
+        assert summary["faces"]["clear"] == 2 and summary["logos"]["not_checked"] == 3
+        assert summary["licence_plates"]["detected"] == []
+    expose = h.read_json("PRIV1", "gallery/expose.json")
+    options = {
+        o["filename"]: [c["label"] for c in o["candidates"]] for o in expose["cleanup_options"]
+    }
+    assert "person" in options["portrait.jpg"]
+    assert options["entrance.jpg"] == ["sign or lettering"]
+    portrait = next(i for i in expose["images"] if i["filename"] == "portrait.jpg")
+    assert portrait["privacy"]["provider"].startswith("local/1 (rapidocr-")
+    assert portrait["cleanup"]["provider"] == "rules/1"
+    h.close()
