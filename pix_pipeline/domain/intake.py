@@ -37,10 +37,6 @@ class JobIntake:
     ignored: list[str] = field(default_factory=list)
     revision: int | None = None
 
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.registered or self.changed or self.removed or self.rejected)
-
 
 @dataclass
 class IntakeReport:

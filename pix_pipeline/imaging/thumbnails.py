@@ -27,10 +27,14 @@ def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
     return buffer.getvalue()
 
 
-def fit_within(image: Image.Image, long_edge: int) -> Image.Image:
+def fit_within(
+    image: Image.Image,
+    long_edge: int,
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
+) -> Image.Image:
     """A copy whose long edge is at most `long_edge`; never upscaled."""
     copy = image.copy()
-    copy.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    copy.thumbnail((long_edge, long_edge), resample)
     return copy
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -280,15 +280,6 @@ class Registry:
                 .where(ImageRow.image_id == image_id)
                 .values(gallery_hash=gallery_hash)
             )
-
-    def status_counts(self, job_id: str) -> dict[str, int]:
-        with self.session() as s:
-            stmt = (
-                select(ImageRow.status, func.count())
-                .where(ImageRow.job_id == job_id)
-                .group_by(ImageRow.status)
-            )
-            return {status: int(count) for status, count in s.execute(stmt)}
 
     # -- release ------------------------------------------------------------------------
 
