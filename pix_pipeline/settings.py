@@ -33,11 +33,11 @@ class PrivacyThresholds:
 
     text_min_score: float = 0.6
     face_min_neighbors: int = 5
-    face_min_size: float = 0.025
+    face_min_size: float = 0.028
     plate_min_neighbors: int = 4
     max_side: int = 1280
     face_max_side: int = 1600
-    ocr_detection_side: int = 960
+    ocr_detection_side: int = 640
     threads: int = 1
 
     def digest(self) -> str:
@@ -99,11 +99,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "5",
         "Face cascade votes a face needs; higher means fewer false alarms.",
     ),
-    "PIX_PRIVACY_FACE_MIN_SIZE": ("0.025", "Smallest face, as a fraction of the shorter side."),
+    "PIX_PRIVACY_FACE_MIN_SIZE": ("0.028", "Smallest face, as a fraction of the shorter side."),
     "PIX_PRIVACY_PLATE_MIN_NEIGHBORS": ("4", "Plate cascade votes a plate region needs."),
     "PIX_PRIVACY_MAX_SIDE": ("1280", "Long edge (px) text and plate checks look at."),
     "PIX_PRIVACY_FACE_MAX_SIDE": ("1600", "Long edge (px) the face check looks at."),
-    "PIX_PRIVACY_OCR_DETECTION_SIDE": ("960", "Long edge (px) the text detector works on."),
+    "PIX_PRIVACY_OCR_DETECTION_SIDE": ("640", "Long edge (px) the text detector works on."),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
 }
 

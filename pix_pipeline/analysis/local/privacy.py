@@ -11,8 +11,7 @@ import numpy as np
 from PIL import Image
 
 from pix_pipeline.analysis.local.cascades import (
-    FRONTAL_ALT2,
-    FRONTAL_DEFAULT,
+    FRONTAL_ALT,
     PLATE,
     PROFILE,
     CascadeHit,
@@ -26,9 +25,9 @@ from pix_pipeline.imaging.thumbnails import fit_within
 from pix_pipeline.settings import PrivacyThresholds
 
 SINGLE_DIGIT_MIN_SCORE = 0.9
-FRONTAL_DEFAULT_SIDE = 1280
 MAX_TEXT_BOX_HEIGHT = 0.3
-PROFILE_SIDE = 480
+# Profiles are scanned at a reduced size: the frontal cascade carries the small faces.
+PROFILE_SIDE = 400
 
 
 def overlap(a: Box, b: Box) -> float:
@@ -57,6 +56,15 @@ def _scaled(grey: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
+def _plate_like(text: str) -> bool:
+    """Letters and digits, at least four characters: what a plate region must read as."""
+    return (
+        any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and sum(c.isalnum() for c in text) >= 4
+    )
+
+
 def _category(items: list[Detection]) -> CategoryResult:
     return CategoryResult(status=Finding.DETECTED if items else Finding.CLEAR, items=items)
 
@@ -74,18 +82,16 @@ class LocalPrivacyChecks:
         self.cascades = Cascades(self.thresholds.threads)
 
     def faces(self, grey: np.ndarray) -> list[Detection]:
-        """Frontal faces with two cascades, profiles with a third, each at the scale where it
-        paid off on the evaluation set for its cost (see benchmarks/privacy_eval.py)."""
+        """Frontal faces on the face raster, profiles (both directions) on a smaller one."""
         t = self.thresholds
         hits: list[CascadeHit] = []
         for spec, side, mirror in (
-            (FRONTAL_ALT2, t.face_max_side, False),
-            (FRONTAL_DEFAULT, FRONTAL_DEFAULT_SIDE, False),
+            (FRONTAL_ALT, t.face_max_side, False),
             (PROFILE, PROFILE_SIDE, True),
         ):
             scaled = _scaled(grey, side)
             size = max(20, int(min(scaled.shape[:2]) * t.face_min_size))
-            neighbors = t.face_min_neighbors if spec is FRONTAL_ALT2 else None
+            neighbors = t.face_min_neighbors if spec is FRONTAL_ALT else None
             hits += self.cascades.detect(
                 spec, scaled, min_size=(size, size), min_neighbors=neighbors, mirror=mirror
             )
@@ -98,6 +104,11 @@ class LocalPrivacyChecks:
             for line in lines
             if is_licence_plate(line.text)
         ]
+        # A cascade hit only counts where OCR read letters and digits into it, so without
+        # such a line the cascade cannot add anything and is not run.
+        candidates = [line for line in lines if _plate_like(line.text)]
+        if not candidates:
+            return found
         height = grey.shape[0]
         min_h = max(10, int(height * 0.012))
         for hit in self.cascades.detect(
@@ -108,14 +119,7 @@ class LocalPrivacyChecks:
         ):
             if any(overlap(hit.box, f.box) > 0.3 for f in found if f.box):
                 continue
-            confirming = [
-                line
-                for line in lines
-                if overlap(hit.box, line.box) > 0.5
-                and sum(c.isdigit() for c in line.text) >= 1
-                and sum(c.isalpha() for c in line.text) >= 1
-                and sum(c.isalnum() for c in line.text) >= 4
-            ]
+            confirming = [line for line in candidates if overlap(hit.box, line.box) > 0.5]
             if confirming:
                 best = max(confirming, key=lambda line: line.score)
                 found.append(
