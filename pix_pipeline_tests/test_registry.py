@@ -57,10 +57,26 @@ def test_registering_changes_bumps_the_job_revision_only_for_content(registry: R
 
 def test_a_filename_is_unique_within_a_job(registry: Registry):
     registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
-    with pytest.raises(IntegrityError):
-        registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    first = registry.images_of_job("J1")[0]
+    # The database refuses a second row for the name ...
+    with pytest.raises(IntegrityError), registry.session() as s:
+        s.add(
+            ImageRow(
+                image_id="00000000-0000-0000-0000-000000000001",
+                job_id="J1",
+                filename="a.jpg",
+                storage_path="pix-jobs/J1/final_input/a.jpg",
+                status="pending_processing",
+                size_bytes=1,
+                mtime_ns=1,
+            )
+        )
+    # ... and a writer that registers it again (a racing tick) leaves the first row alone.
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg", content_hash="other")]))
     registry.apply_changes(JobChanges("J2", new=[new_image("a.jpg")]))
-    assert len(registry.images_of_job("J1")) == 1  # the failed transaction left nothing behind
+    rows = registry.images_of_job("J1")
+    assert [(r.image_id, r.content_hash) for r in rows] == [(first.image_id, "h1")]
+    assert len(registry.images_of_job("J2")) == 1
 
 
 def test_outcome_is_not_set_when_the_file_changed_meanwhile(registry: Registry):
@@ -107,3 +123,37 @@ def test_each_release_queues_exactly_one_notification(registry: Registry):
     assert [n.id for n in registry.pending_notifications("J1")] == [second.id]
     job = registry.get_job("J1")
     assert (job.gallery_visibility, job.release_count) == ("customer", 2)
+
+
+def test_concurrent_writers_registering_the_same_job_and_file_both_succeed(
+    database_url: str,
+):
+    """Two processes' ticks racing on a new job: no primary-key or unique error, one row."""
+    import threading
+
+    registries = [Registry.from_url(database_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def register(reg: Registry) -> None:
+        barrier.wait()
+        try:
+            for _ in range(5):
+                reg.apply_changes(JobChanges("RACE1", new=[new_image("a.jpg")]))
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(r,)) for r in registries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == []
+        rows = registries[0].images_of_job("RACE1")
+        assert [r.filename for r in rows] == ["a.jpg"]
+        job = registries[0].get_job("RACE1")
+        assert job is not None and job.revision == 10
+    finally:
+        for r in registries:
+            r.dispose()

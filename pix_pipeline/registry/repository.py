@@ -4,15 +4,18 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from pix_pipeline.registry.migrations import upgrade_to_head
 from pix_pipeline.registry.schema import (
-    Base,
     ImageRow,
     JobRow,
     NotificationRow,
@@ -87,12 +90,19 @@ class JobChanges:
         return bool(self.new or self.removed or any(u.status for u in self.updated))
 
 
+def _insert_ignoring_conflicts(session: Session, table: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the dialect of the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 class Registry:
     """The registry database behind one engine; tables are created on first use."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        Base.metadata.create_all(engine)
+        upgrade_to_head(engine)
 
     @classmethod
     def from_url(cls, url: str) -> "Registry":
@@ -130,6 +140,41 @@ class Registry:
                 .values(processed_revision=revision)
             )
 
+    def jobs_to_scan(
+        self, active_since: datetime, swept_before: datetime
+    ) -> tuple[list[str], list[str]]:
+        """(active, idle and due for a sweep): what a sensor tick lists besides new folders.
+
+        Active jobs had a file change or a release since `active_since`; idle ones are due
+        when they were last listed before `swept_before` (never-listed ones first).
+        """
+        with self.session() as s:
+            active = list(
+                s.scalars(
+                    select(JobRow.job_id)
+                    .where(JobRow.last_activity_at >= active_since)
+                    .order_by(JobRow.job_id)
+                )
+            )
+            due = list(
+                s.scalars(
+                    select(JobRow.job_id)
+                    .where(
+                        JobRow.last_activity_at < active_since,
+                        or_(JobRow.last_swept_at.is_(None), JobRow.last_swept_at < swept_before),
+                    )
+                    .order_by(JobRow.last_swept_at.is_not(None), JobRow.last_swept_at)
+                )
+            )
+        return active, due
+
+    def mark_swept(self, job_ids: Sequence[str], at: datetime) -> None:
+        """Record that these jobs' folders were listed at `at` (one statement per 500 jobs)."""
+        with self.session() as s:
+            for start in range(0, len(job_ids), 500):
+                chunk = list(job_ids[start : start + 500])
+                s.execute(update(JobRow).where(JobRow.job_id.in_(chunk)).values(last_swept_at=at))
+
     def update_job(self, job_id: str, **values: Any) -> None:
         with self.session() as s:
             s.execute(update(JobRow).where(JobRow.job_id == job_id).values(**values))
@@ -151,26 +196,44 @@ class Registry:
         """Register what the sensor saw for one job in one transaction; returns the revision."""
         now = utcnow()
         with self.session() as s:
-            job = s.get(JobRow, changes.job_id, with_for_update=True)
-            if job is None:
-                job = JobRow(job_id=changes.job_id, revision=0, processed_revision=0)
-                s.add(job)
-                s.flush()
-            for new in changes.new:
-                s.add(
-                    ImageRow(
-                        image_id=str(uuid.uuid4()),
-                        job_id=changes.job_id,
-                        filename=new.filename,
-                        storage_path=new.storage_path,
-                        source=new.source,
-                        status=new.status,
-                        error_message=new.error_message,
-                        error_stage=new.error_stage,
-                        size_bytes=new.size_bytes,
-                        mtime_ns=new.mtime_ns,
-                        content_hash=new.content_hash,
-                    )
+            # Insert-or-nothing, then lock: two writers registering the same new job (or the
+            # same new file) wait for each other instead of failing on the primary key.
+            s.execute(
+                _insert_ignoring_conflicts(s, JobRow).values(
+                    job_id=changes.job_id,
+                    revision=0,
+                    processed_revision=0,
+                    gallery_status="none",
+                    gallery_visibility="internal",
+                    release_count=0,
+                    last_activity_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            job = s.get(JobRow, changes.job_id, with_for_update=True, populate_existing=True)
+            assert job is not None
+            if changes.new:
+                s.execute(
+                    _insert_ignoring_conflicts(s, ImageRow),
+                    [
+                        {
+                            "image_id": str(uuid.uuid4()),
+                            "job_id": changes.job_id,
+                            "filename": new.filename,
+                            "storage_path": new.storage_path,
+                            "source": new.source,
+                            "status": new.status,
+                            "error_message": new.error_message,
+                            "error_stage": new.error_stage,
+                            "size_bytes": new.size_bytes,
+                            "mtime_ns": new.mtime_ns,
+                            "content_hash": new.content_hash,
+                            "registered_at": now,
+                            "updated_at": now,
+                        }
+                        for new in changes.new
+                    ],
                 )
             for upd in changes.updated:
                 values: dict[str, Any] = {
@@ -199,6 +262,7 @@ class Registry:
                 )
             if changes.changes_content:
                 job.revision += 1
+                job.last_activity_at = now
             return job.revision
 
     # -- processing ---------------------------------------------------------------------
@@ -302,6 +366,7 @@ class Registry:
             job.gallery_visibility = "customer"
             job.gallery_status = "draft_ready"
             job.released_at = now
+            job.last_activity_at = now
             job.released_by = approved_by
             job.release_note = note
             notification = NotificationRow(

@@ -50,10 +50,17 @@ class JobRow(Base):
     released_at: Mapped[datetime | None] = mapped_column()
     released_by: Mapped[str | None] = mapped_column(String(200))
     release_note: Mapped[str | None] = mapped_column(Text)
+    # Last file change or release: jobs quiet for longer than PIX_ACTIVE_JOB_DAYS are idle,
+    # listed only by the slower idle sweep (last_swept_at) to keep storage polling cheap.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_swept_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_jobs_work", "revision", "processed_revision"),)
+    __table_args__ = (
+        Index("ix_jobs_work", "revision", "processed_revision"),
+        Index("ix_jobs_activity", "last_activity_at"),
+    )
 
 
 class ImageRow(Base):

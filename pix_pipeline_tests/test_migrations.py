@@ -1,0 +1,279 @@
+"""Registry schema migrations on SQLite and the real PostgreSQL server: the revisions build
+exactly schema.py, old databases upgrade in place, the deploy command, concurrent starts."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from pix_pipeline.registry import migrate
+from pix_pipeline.registry.migrations import (
+    VERSION_TABLE,
+    MigrationError,
+    alembic_config,
+    head_revision,
+    upgrade_to_head,
+)
+from pix_pipeline.registry.repository import Registry, make_engine
+from pix_pipeline.registry.schema import Base
+from pix_pipeline.settings import VARIABLES
+
+JOB_ACTIVITY = {
+    ("add_column", "jobs", "last_activity_at"),
+    ("add_column", "jobs", "last_swept_at"),
+    ("add_index", "jobs", "ix_jobs_activity"),
+}
+
+
+@pytest.fixture
+def engine(database_url: str):
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
+    """What autogenerate would change to make the database match schema.py."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        diffs = compare_metadata(context, Base.metadata)
+    out = set()
+    for diff in diffs:
+        # Column diffs are tuples, (add_column, schema, table, column); index diffs carry
+        # the Index. Anything else (modify_* lists) is kept whole so it fails the test.
+        if isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
+            out.add((diff[0], diff[2], diff[3].name))
+        elif isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index"):
+            out.add((diff[0], diff[1].table.name, diff[1].name))
+        else:
+            out.add(("other", repr(diff), ""))
+    return out
+
+
+def versions(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+
+
+def migrate_to(engine: sa.Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+
+
+def as_utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they are stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
+    upgrade_to_head(engine)
+    assert schema_diff(engine) == set()
+    assert versions(engine) == [head_revision()] == ["0002"]
+
+
+def test_revision_0001_is_schema_py_without_the_job_activity_columns(engine):
+    migrate_to(engine, "0001")
+    assert schema_diff(engine) == JOB_ACTIVITY
+    assert versions(engine) == ["0001"]
+
+
+def test_revision_0002_downgrades_to_0001_and_upgrades_again(engine):
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert schema_diff(engine) == JOB_ACTIVITY
+    upgrade_to_head(engine)
+    assert schema_diff(engine) == set()
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["made_by_create_all", "at_0001"])
+def test_a_0001_database_upgrades_in_place_keeping_rows_and_filling_activity(
+    engine, database_url, versioned
+):
+    migrate_to(engine, "0001")
+    if not versioned:
+        # What Base.metadata.create_all left before migrations: the tables, no version.
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE {VERSION_TABLE}"))
+    changed = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    stamp = sa.DateTime(timezone=True)
+    jobs = sa.table(
+        "jobs",
+        *[sa.column(c) for c in ("job_id", "gallery_status", "gallery_visibility")],
+        *[sa.column(c) for c in ("revision", "processed_revision", "release_count")],
+        sa.column("created_at", stamp),
+        sa.column("updated_at", stamp),
+    )
+    images = sa.table(
+        "images",
+        *[sa.column(c) for c in ("image_id", "job_id", "filename", "storage_path", "source")],
+        *[sa.column(c) for c in ("status", "size_bytes", "mtime_ns")],
+        sa.column("registered_at", stamp),
+        sa.column("updated_at", stamp),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            jobs.insert().values(
+                job_id="J1",
+                gallery_status="draft_ready",
+                gallery_visibility="internal",
+                revision=3,
+                processed_revision=3,
+                release_count=0,
+                created_at=datetime(2024, 1, 1, tzinfo=UTC),
+                updated_at=changed,
+            )
+        )
+        conn.execute(
+            images.insert().values(
+                image_id="00000000-0000-0000-0000-000000000001",
+                job_id="J1",
+                filename="a.jpg",
+                storage_path="pix-jobs/J1/final_input/a.jpg",
+                source="editor",
+                status="processed",
+                size_bytes=5_000_000_000,
+                mtime_ns=1_700_000_000_000_000_000,
+                registered_at=changed,
+                updated_at=changed,
+            )
+        )
+
+    registry = Registry.from_url(database_url)
+    try:
+        job = registry.get_job("J1")
+        image_rows = registry.images_of_job("J1")
+    finally:
+        registry.dispose()
+
+    assert job is not None
+    assert (job.revision, job.gallery_status) == (3, "draft_ready")
+    assert as_utc(job.last_activity_at) == changed
+    assert job.last_swept_at is None
+    assert [(i.filename, i.size_bytes, i.status) for i in image_rows] == [
+        ("a.jpg", 5_000_000_000, "processed")
+    ]
+    assert versions(engine) == [head_revision()]
+    assert schema_diff(engine) == set()
+
+
+def test_tables_from_a_development_build_are_refused_with_a_clear_error(engine):
+    Base.metadata.create_all(engine)
+    with pytest.raises(MigrationError, match="jobs already has last_activity_at"):
+        upgrade_to_head(engine)
+
+
+def test_a_database_migrated_by_a_newer_build_is_refused_with_a_clear_error(
+    database_url, engine, capsys
+):
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(MigrationError, match="revision 9999, which this build does not know"):
+        upgrade_to_head(engine)
+    assert migrate.main(["--url", database_url]) == 2
+    assert "a newer build migrated it" in capsys.readouterr().err
+    assert versions(engine) == ["9999"]
+
+
+def test_the_command_upgrades_once_and_check_reports_the_state(database_url, engine, capsys):
+    head = head_revision()
+    assert migrate.main(["--url", database_url, "--check"]) == 1
+    assert f"head is {head}" in capsys.readouterr().out
+
+    assert migrate.main(["--url", database_url]) == 0
+    first = capsys.readouterr().out
+    assert "before: none" in first
+    assert f"after:  {head} (head)" in first
+
+    assert migrate.main(["--url", database_url]) == 0
+    second = capsys.readouterr().out
+    assert f"before: {head}" in second
+    assert f"after:  {head} (head)" in second
+
+    assert migrate.main(["--url", database_url, "--check"]) == 0
+    assert versions(engine) == [head]
+    assert schema_diff(engine) == set()
+
+
+def pix_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    return env | {"PIX_DATABASE_URL": database_url, "PIX_LOCAL_ROOT": str(tmp_path)}
+
+
+def test_the_module_command_migrates_the_configured_database(database_url, engine, tmp_path):
+    command_line = [sys.executable, "-m", "pix_pipeline.registry.migrate"]
+    env = pix_env(database_url, tmp_path)
+    done = subprocess.run(command_line, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"after:  {head_revision()} (head)" in done.stdout
+    assert versions(engine) == [head_revision()]
+    check = subprocess.run(
+        [*command_line, "--check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_an_unreachable_database_is_a_one_line_error_without_the_password():
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"postgresql+psycopg://pix:s3cret@127.0.0.1:{port}/registry"
+    done = subprocess.run(
+        [sys.executable, "-m", "pix_pipeline.registry.migrate", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: cannot open or migrate the registry at postgresql")
+    assert "Traceback" not in done.stderr
+    assert "s3cret" not in done.stderr
+    assert "Connection refused" in done.stderr
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from pix_pipeline.registry.repository import Registry
+url, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+ready.touch()
+while not go.exists():
+    time.sleep(0.002)
+Registry.from_url(url).dispose()
+"""
+
+
+def test_processes_starting_together_on_a_fresh_database_migrate_it_once(
+    database_url, engine, tmp_path
+):
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(3)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, database_url, str(flag), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag in ready
+    ]
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    outcomes = [(racer.wait(timeout=120), racer.communicate()[1]) for racer in racers]
+    assert outcomes == [(0, "")] * len(racers)
+    assert versions(engine) == [head_revision()]
+    assert schema_diff(engine) == set()
