@@ -25,6 +25,14 @@ class Runtime:
 
 
 def build_storage(settings: Settings) -> Storage:
+    if settings.s3 is not None:
+        # Imported here: boto3 is only loaded where S3 is used.
+        from pix_pipeline.storage.s3 import R2S3Resource, S3Storage
+
+        resource = R2S3Resource(
+            endpoint_url=settings.s3.endpoint_url, region_name=settings.s3.region
+        )
+        return S3Storage.from_resource(resource, settings.s3.bucket, settings.s3.prefix)
     settings.local_root.mkdir(parents=True, exist_ok=True)
     return LocalStorage(settings.local_root)
 

@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-StorageBackend = Literal["local"]
+StorageBackend = Literal["local", "s3"]
 T = TypeVar("T")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -46,11 +46,22 @@ class PrivacyThresholds:
 
 
 @dataclass(frozen=True)
+class S3Settings:
+    """Where pix-jobs/ lives on S3 / R2; credentials come from the standard AWS variables."""
+
+    bucket: str
+    prefix: str
+    endpoint_url: str | None
+    region: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every knob of the pipeline, with safe local defaults."""
 
     storage_backend: StorageBackend
     local_root: Path
+    s3: S3Settings | None
     database_url: str
     depth_enabled: bool
     settle_seconds: float
@@ -63,13 +74,28 @@ class Settings:
     image_workers: int
     max_run_attempts: int
     max_image_pixels: int
+    active_job_days: float
+    idle_sweep_hours: float
     privacy: PrivacyThresholds
 
 
 # name -> (default shown in docs, description); the README and .env.example mirror this table.
 VARIABLES: dict[str, tuple[str, str]] = {
-    "PIX_STORAGE_BACKEND": ("local", "Where pix-jobs/ lives: `local` (a folder)."),
-    "PIX_LOCAL_ROOT": ("./storage", "Folder that contains pix-jobs/ (local backend)."),
+    "PIX_STORAGE_BACKEND": (
+        "local",
+        "Where pix-jobs/ lives: `local` (a folder) or `s3` (S3 / R2).",
+    ),
+    "PIX_LOCAL_ROOT": (
+        "./storage",
+        "Folder that contains pix-jobs/ (local backend) and the default SQLite registry.",
+    ),
+    "PIX_S3_BUCKET": ("", "Bucket that holds pix-jobs/ (required for `s3`)."),
+    "PIX_S3_PREFIX": ("", "Key prefix above pix-jobs/ inside the bucket, e.g. `prod`."),
+    "PIX_S3_ENDPOINT_URL": (
+        "",
+        "S3 endpoint, e.g. https://<account>.r2.cloudflarestorage.com; empty for AWS.",
+    ),
+    "PIX_S3_REGION": ("auto", "Region name sent to the endpoint (`auto` for R2)."),
     "PIX_DATABASE_URL": (
         "sqlite:///<PIX_LOCAL_ROOT>/pix_registry.sqlite3",
         "SQLAlchemy URL of the registry database.",
@@ -94,6 +120,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_IMAGE_WORKERS": ("number of CPU cores", "Images processed at once inside one step."),
     "PIX_MAX_RUN_ATTEMPTS": ("3", "Automatic runs per job change before the sensor gives up."),
     "PIX_MAX_IMAGE_PIXELS": ("150000000", "Larger images are rejected before decoding."),
+    "PIX_ACTIVE_JOB_DAYS": (
+        "30",
+        "Jobs with a file change or release this recent are listed on every sensor tick.",
+    ),
+    "PIX_IDLE_SWEEP_HOURS": (
+        "24",
+        "Older (idle) jobs are listed this often, so a late delivery is still found.",
+    ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
     "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
         "5",
@@ -159,8 +193,9 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         return default if value is None or value.strip() == "" else value
 
     backend = get("PIX_STORAGE_BACKEND", "local").strip().lower()
-    if backend != "local":
-        raise SettingsError(f"PIX_STORAGE_BACKEND must be 'local', got {backend!r}")
+    if backend not in ("local", "s3"):
+        raise SettingsError(f"PIX_STORAGE_BACKEND must be 'local' or 's3', got {backend!r}")
+    s3 = _parse_s3(get) if backend == "s3" else None
 
     root = Path(get("PIX_LOCAL_ROOT", "./storage")).expanduser()
     local_root = (root if root.is_absolute() else base / root).resolve()
@@ -171,8 +206,9 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     _check_database_url(database_url)
 
     return Settings(
-        storage_backend="local",
+        storage_backend="s3" if s3 else "local",
         local_root=local_root,
+        s3=s3,
         database_url=database_url,
         depth_enabled=_parse_bool("PIX_DEPTH_ENABLED", get("PIX_DEPTH_ENABLED", "false")),
         settle_seconds=_parse_number(
@@ -203,7 +239,33 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         max_image_pixels=_parse_number(
             "PIX_MAX_IMAGE_PIXELS", get("PIX_MAX_IMAGE_PIXELS", "150000000"), int, 1
         ),
+        active_job_days=_parse_number(
+            "PIX_ACTIVE_JOB_DAYS", get("PIX_ACTIVE_JOB_DAYS", "30"), float, 0
+        ),
+        idle_sweep_hours=_parse_number(
+            "PIX_IDLE_SWEEP_HOURS", get("PIX_IDLE_SWEEP_HOURS", "24"), float, 0
+        ),
         privacy=_parse_privacy(get),
+    )
+
+
+def _parse_s3(get: Callable[[str, str], str]) -> S3Settings:
+    bucket = get("PIX_S3_BUCKET", "").strip()
+    if not bucket:
+        raise SettingsError("PIX_S3_BUCKET must name the bucket when PIX_STORAGE_BACKEND=s3")
+    endpoint = get("PIX_S3_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"PIX_S3_ENDPOINT_URL must start with https:// or http://, got {endpoint!r}"
+        )
+    prefix = get("PIX_S3_PREFIX", "").strip().strip("/")
+    if any(part in (".", "..") for part in prefix.split("/")) or "//" in prefix:
+        raise SettingsError(f"PIX_S3_PREFIX must be a plain key prefix, got {prefix!r}")
+    return S3Settings(
+        bucket=bucket,
+        prefix=prefix,
+        endpoint_url=endpoint,
+        region=get("PIX_S3_REGION", "auto").strip(),
     )
 
 

@@ -90,7 +90,8 @@ def build_final_input_sensor(interval_seconds: int) -> dg.SensorDefinition:
         context: dg.SensorEvaluationContext, pix: PixResource
     ) -> dg.SensorResult:
         rt = pix.runtime
-        report = scan_final_input(rt)
+        # The cursor names the job where an unfinished scan stopped; the next tick goes on there.
+        report = scan_final_input(rt, resume_after=context.cursor or None)
         existing = set(context.instance.get_dynamic_partitions(PIX_JOBS))
         new_partitions = sorted(set(report.job_ids) - existing)
         plan = plan_runs(
@@ -102,6 +103,7 @@ def build_final_input_sensor(interval_seconds: int) -> dg.SensorDefinition:
         message = describe_tick(report, plan, new_partitions)
         context.log.info(message)
         return dg.SensorResult(
+            cursor=report.cursor or "",
             run_requests=plan.requests,
             skip_reason=None if plan.requests else dg.SkipReason(message),
             dynamic_partitions_requests=[pix_jobs.build_add_request(new_partitions)]

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.models import ImageSource, ImageStatus
@@ -46,6 +47,8 @@ class IntakeReport:
     jobs: list[JobIntake] = field(default_factory=list)
     invalid_job_folders: list[str] = field(default_factory=list)
     unfinished: bool = False
+    idle_due: int = 0
+    cursor: str | None = None
 
     def total(self, name: str) -> int:
         return sum(len(getattr(j, name)) for j in self.jobs)
@@ -70,6 +73,8 @@ class IntakeReport:
                 f"ignored {len(self.invalid_job_folders)} folder(s) that are not valid job ids: "
                 + ", ".join(repr(f) for f in self.invalid_job_folders[:5])
             )
+        if self.idle_due:
+            parts.append(f"{self.idle_due} idle job(s) due for their sweep")
         if self.unfinished:
             parts.append("time budget used up, the rest follows next tick")
         return "; ".join(parts)
@@ -97,7 +102,8 @@ def _examine(
     )
     if unchanged:
         return None
-    if now_ns - listed.mtime_ns < rt.settings.settle_seconds * 1e9:
+    settling = now_ns - listed.mtime_ns < rt.settings.settle_seconds * 1e9
+    if settling and not rt.storage.atomic_uploads:
         return "waiting"
     key = layout.final_input_key(job_id, listed.name)
     try:
@@ -188,13 +194,40 @@ def scan_job(
     return intake
 
 
+def scan_order(
+    rt: Runtime, folder_ids: list[str], known_jobs: set[str], now_ns: int, resume_after: str | None
+) -> tuple[list[str], list[str]]:
+    """(jobs to list this tick, the idle ones among them) in the order they are listed.
+
+    New job folders and active jobs come first, starting after `resume_after` (where an
+    unfinished tick stopped) and wrapping around; idle jobs due for their sweep follow, the
+    longest unswept first.
+    """
+    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
+    active, due = rt.registry.jobs_to_scan(
+        active_since=now - timedelta(days=rt.settings.active_job_days),
+        swept_before=now - timedelta(hours=rt.settings.idle_sweep_hours),
+    )
+    first = sorted({j for j in folder_ids if j not in known_jobs} | set(active))
+    if resume_after is not None:
+        first = [j for j in first if j > resume_after] + [j for j in first if j <= resume_after]
+    return first + [j for j in due if j not in set(first)], due
+
+
 def scan_final_input(
     rt: Runtime,
     *,
     now_ns: int | None = None,
     time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS,
+    resume_after: str | None = None,
 ) -> IntakeReport:
-    """One watcher pass over every job folder (and every registered job whose folder vanished)."""
+    """One watcher pass: new job folders, active jobs, and idle jobs whose sweep is due.
+
+    Listing is billed per call on R2, so a tick lists the job folders once (a delimiter
+    listing that finds new jobs) and then only the final_input/ of jobs with recent activity;
+    idle jobs are listed every PIX_IDLE_SWEEP_HOURS. When the time budget runs out,
+    `report.cursor` says where the next tick continues.
+    """
     started = time.monotonic()
     now = time.time_ns() if now_ns is None else now_ns
     report = IntakeReport()
@@ -206,19 +239,26 @@ def scan_final_input(
             f"{layout.JOBS_ROOT}/ is missing under {rt.storage.describe()} although"
             f" {len(known_jobs)} job(s) are registered; nothing was marked removed"
         )
-    job_ids: list[str] = []
+    folder_ids: list[str] = []
     for name in folders:
         if layout.is_valid_job_id(name):
-            job_ids.append(name)
+            folder_ids.append(name)
         else:
             report.invalid_job_folders.append(name)
             log.warning("ignoring folder pix-jobs/%s: not a valid job id", name)
-    job_ids.extend(sorted(known_jobs - set(job_ids)))
-    known = rt.registry.images_of_jobs(job_ids)
-    for job_id in job_ids:
-        if time.monotonic() - started > time_budget_seconds:
+    order, due = scan_order(rt, folder_ids, known_jobs, now, resume_after)
+    report.idle_due = len(due)
+    known = rt.registry.images_of_jobs(order)
+    scanned: list[str] = []
+    for job_id in order:
+        # At least one job per tick, so even a slow storage makes progress.
+        if scanned and time.monotonic() - started > time_budget_seconds:
             report.unfinished = True
+            # Idle sweeps resume by themselves (they stay due); the rest resumes from here.
+            report.cursor = next((j for j in reversed(scanned) if j not in set(due)), None)
             break
-        report.jobs_scanned += 1
         report.jobs.append(scan_job(rt, job_id, known[job_id], now, job_id in known_jobs))
+        scanned.append(job_id)
+    report.jobs_scanned = len(scanned)
+    rt.registry.mark_swept(scanned, datetime.fromtimestamp(now / 1e9, UTC))
     return report

@@ -24,6 +24,10 @@ class StorageError(OSError):
 class Storage(ABC):
     """Where pix-jobs/ lives."""
 
+    # True where an object becomes visible only once completely written (S3): such files need
+    # no settle time before they are read.
+    atomic_uploads = False
+
     @abstractmethod
     def describe(self) -> str:
         """A human-readable location, for logs and metadata."""
