@@ -3,7 +3,6 @@ job folder become a draft gallery, and a release launched through the webserver 
 
 import os
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
+from pix_pipeline_tests.processes import stop_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -70,12 +70,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[tuple[Path, int, Path]]:
     try:
         yield root, port, log
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_group(proc)
 
 
 def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:

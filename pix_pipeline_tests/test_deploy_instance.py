@@ -8,7 +8,6 @@ Real parts only: a fresh database on the PostgreSQL server, moto's S3 server ove
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
+from pix_pipeline_tests.processes import stop_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = PROJECT / "deploy" / "dagster.yaml"
@@ -137,12 +137,7 @@ def running_daemon(log: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_group(proc)
 
 
 def tail(path: Path, chars: int = 4000) -> str:

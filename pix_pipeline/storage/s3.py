@@ -7,6 +7,7 @@ use the '/' delimiter and follow every page.
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -86,15 +87,21 @@ class S3Storage(Storage):
     def _folder(self, prefix: str) -> str:
         return self.object_key(prefix) + "/"
 
-    def _call(self, what: str, method: str, **params: Any) -> Any:
+    @contextmanager
+    def _errors(self, what: str, action: str) -> Iterator[None]:
+        """A missing object becomes FileNotFoundError, any other S3 failure StorageError."""
         try:
-            return getattr(self.client, method)(Bucket=self.bucket, **params)
+            yield
         except ClientError as exc:
             if _code(exc) in NOT_FOUND:
                 raise FileNotFoundError(what) from None
-            raise StorageError(f"S3 {method} of {what} in {self.bucket} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"S3 {method} of {what} in {self.bucket} failed: {exc}") from exc
+            raise StorageError(f"S3 {action} of {what} in {self.bucket} failed: {exc}") from exc
+        except (BotoCoreError, boto3.exceptions.S3UploadFailedError) as exc:
+            raise StorageError(f"S3 {action} of {what} in {self.bucket} failed: {exc}") from exc
+
+    def _call(self, what: str, method: str, **params: Any) -> Any:
+        with self._errors(what, method):
+            return getattr(self.client, method)(Bucket=self.bucket, **params)
 
     def _pages(self, folder: str, **extra: Any) -> Iterator[dict[str, Any]]:
         token: str | None = None
@@ -149,22 +156,14 @@ class S3Storage(Storage):
         config = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD
         )
-        try:
+        with self._errors(key, "upload"):
             self.client.upload_fileobj(io.BytesIO(data), self.bucket, target, Config=config)
-        except (ClientError, BotoCoreError, boto3.exceptions.S3UploadFailedError) as exc:
-            raise StorageError(f"S3 upload of {key} to {self.bucket} failed: {exc}") from exc
 
     def copy(self, src: str, dst: str) -> None:
         source = {"Bucket": self.bucket, "Key": self.object_key(src)}
-        try:
+        with self._errors(src, f"copy to {dst}"):
             # Managed copy: server-side, multipart above the threshold, visible when complete.
             self.client.copy(source, self.bucket, self.object_key(dst))
-        except ClientError as exc:
-            if _code(exc) in NOT_FOUND:
-                raise FileNotFoundError(src) from None
-            raise StorageError(f"S3 copy of {src} to {dst} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"S3 copy of {src} to {dst} failed: {exc}") from exc
 
     def delete(self, key: str) -> bool:
         if not self.exists(key):
