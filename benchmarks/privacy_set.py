@@ -54,6 +54,12 @@ def grain(image: Image.Image, rng: random.Random, sigma: float = 4.0) -> Image.I
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
+def photo_like(background: Image.Image, size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """A real sample photo upscaled to `size` with sensor-like noise (flat colour would decode
+    unrealistically fast): the benchmarks' stand-in for a camera's 24 MP photo."""
+    return grain(background.convert("RGB").resize(size, Image.Resampling.BICUBIC), rng, 6.0)
+
+
 def real_backgrounds() -> list[tuple[str, Image.Image]]:
     left, _right, _disp = data.stereo_motorcycle()
     photos = {

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from PIL import Image
-from privacy_set import _paste_face, face_tiles, grain, real_backgrounds, text_plaque
+from privacy_set import _paste_face, face_tiles, photo_like, real_backgrounds, text_plaque
 
 from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
 from pix_pipeline.imaging.thumbnails import make_previews, open_preview
@@ -31,7 +31,7 @@ TARGET_SECONDS = 1.0
 
 
 def photo_24mp(background: Image.Image, rng: random.Random) -> bytes:
-    image = grain(background.convert("RGB").resize(SIZE_24MP, Image.Resampling.BICUBIC), rng, 6.0)
+    image = photo_like(background, SIZE_24MP, rng)
     astronaut, _ = face_tiles()
     _paste_face(image, astronaut, int(SIZE_24MP[1] * 0.1), rng)
     plaque = text_plaque("42a", int(SIZE_24MP[1] * 0.03), rng)

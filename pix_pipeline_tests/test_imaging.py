@@ -118,3 +118,18 @@ def test_an_embedded_icc_profile_is_converted_to_srgb():
     previews = make_previews(buffer.getvalue(), CAP)
     r, g, b = Image.open(io.BytesIO(previews.small_jpeg)).getpixel((32, 32))
     assert abs(r - 200) < 8 and abs(g - 100) < 8 and abs(b - 50) < 8
+
+
+def test_previews_fall_back_to_pillow_without_libvips(monkeypatch: pytest.MonkeyPatch):
+    from pix_pipeline.imaging import thumbnails
+
+    monkeypatch.setattr(thumbnails, "_vips", lambda: None)
+    previews = make_previews(jpeg_bytes(photo((2000, 1500))), CAP)
+    assert (previews.large_size, previews.small_size) == ((1600, 1200), (400, 300))
+    assert Image.open(io.BytesIO(previews.small_jpeg)).size == (400, 300)
+
+
+def test_a_jpeg_libvips_cannot_decode_is_rejected_with_a_reason():
+    data = jpeg_bytes(photo((1200, 900)))
+    with pytest.raises(ImageRejected, match="libvips could not decode the JPEG"):
+        make_previews(data[: len(data) // 2], CAP)

@@ -149,6 +149,13 @@ def _load(image: Image.Image) -> None:
         raise ImageRejected(f"cannot decode JPEG data: {exc}") from None
 
 
+def read_info(data: bytes, max_pixels: int) -> JpegInfo:
+    """What the header says (format, size after orientation), refusing bombs; no pixel decode."""
+    image, info = _open(data, max_pixels)
+    image.close()
+    return info
+
+
 def check_jpeg(data: bytes, max_pixels: int) -> JpegInfo:
     """Prove `data` is a decodable JPEG: header checks, then a full pass at 1/8 scale.
 

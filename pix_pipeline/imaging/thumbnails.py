@@ -1,11 +1,23 @@
-"""Previews: one reduced-scale decode, the large preview from it, the small one from the large."""
+"""Previews: the large preview from one decode, the small one from the large.
+
+libvips makes them (benchmarks/previews.py: as fast as its own thumbnail, and no aliasing on a
+fine stripe pattern, where Pillow's DCT-scaled decode and 2x box reduce left visible moiré).
+It shrinks on load only while a factor of two remains for its Lanczos pass, turns the photo
+upright and converts it to sRGB from its ICC profile (CMYK included). Pillow is the fallback
+where libvips cannot be loaded.
+"""
 
 import io
+import logging
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from PIL import Image
 
-from pix_pipeline.imaging.decode import JpegInfo, decode_for_size
+from pix_pipeline.imaging.decode import ImageRejected, JpegInfo, decode_for_size, read_info
+
+log = logging.getLogger(__name__)
 
 LARGE_EDGE = 1600
 SMALL_EDGE = 400
@@ -38,8 +50,62 @@ def fit_within(
     return copy
 
 
+@cache
+def _vips() -> Any:
+    try:
+        import pyvips
+    except (ImportError, OSError) as exc:  # the module, or the libvips library, is missing
+        log.warning("libvips is not available (%s); previews are made with Pillow", exc)
+        return None
+    # The step spreads images over PIX_IMAGE_WORKERS threads; one libvips thread each.
+    pyvips.concurrency_set(1)
+    pyvips.cache_set_max(0)  # every photo is read once: caching operations only holds memory
+    return pyvips
+
+
+def _vips_jpeg(image: Any) -> bytes:
+    data: bytes = image.jpegsave_buffer(Q=JPEG_QUALITY, optimize_coding=True, keep="none")
+    return data
+
+
+def _vips_previews(vips: Any, data: bytes, info: JpegInfo) -> Previews:
+    try:
+        # Loader options go in option_string: a truncated file fails instead of coming out
+        # grey-filled.
+        large = vips.Image.thumbnail_buffer(
+            data, LARGE_EDGE, height=LARGE_EDGE, size="down", option_string="fail_on=truncated"
+        )
+        if large.get_typeof("icc-profile-data") != 0:
+            # Colour-managed at preview size: at full size the transform costs more than
+            # decoding. A CMYK profile still present means libvips left the colours as they are.
+            large = large.icc_transform("srgb", embedded=True, intent="relative")
+        if large.interpretation != "srgb" or large.bands != 3:
+            large = large.colourspace("srgb")
+            if large.bands == 4:
+                large = large.flatten(background=[255, 255, 255])
+        if large.format != "uchar":
+            large = large.cast("uchar")
+        # The JPEG is read sequentially: hold the large preview to derive the small one.
+        large = large.copy_memory()
+        small = large.thumbnail_image(SMALL_EDGE, height=SMALL_EDGE, size="down")
+        return Previews(
+            large_jpeg=_vips_jpeg(large),
+            small_jpeg=_vips_jpeg(small),
+            large_size=(large.width, large.height),
+            small_size=(small.width, small.height),
+            info=info,
+        )
+    except vips.Error as exc:
+        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        raise ImageRejected(f"libvips could not decode the JPEG: {first_line}") from None
+
+
 def make_previews(data: bytes, max_pixels: int) -> Previews:
-    """The 1600 px and 400 px previews of a JPEG, upright, in sRGB."""
+    """The 1600 px and 400 px previews of a JPEG, upright, in sRGB, never upscaled."""
+    info = read_info(data, max_pixels)  # format, bomb guard and orientation, before decoding
+    vips = _vips()
+    if vips is not None:
+        return _vips_previews(vips, data, info)
     decoded, info = decode_for_size(data, LARGE_EDGE, max_pixels)
     large = fit_within(decoded, LARGE_EDGE)
     small = fit_within(large, SMALL_EDGE)
