@@ -117,7 +117,7 @@ def main() -> int:
     passed = o / a <= TARGET_RATIO
     ok &= passed
     print(
-        f"{'previews 1600+400, median s':<34}{o:>9.3f}{a:>9.3f}{o / a:>8.2f}"
+        f"{'previews 1600+400, median s':<34}{o:>9.3f}{a:>9.3f}{o / a:>8.3f}"
         f"{'<= 1.0':>9}  {'PASS' if passed else 'FAIL'}"
     )
     for name, mine, theirs in (

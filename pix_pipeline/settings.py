@@ -32,7 +32,7 @@ class PrivacyThresholds:
     """Tuning of the local privacy checks (PIX_PRIVACY_* settings)."""
 
     text_min_score: float = 0.6
-    face_min_neighbors: int = 5
+    face_min_neighbors: int = 4
     face_min_size: float = 0.028
     plate_min_neighbors: int = 4
     max_side: int = 1280
@@ -130,7 +130,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
     "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
-        "5",
+        "4",
         "Face cascade votes a face needs; higher means fewer false alarms.",
     ),
     "PIX_PRIVACY_FACE_MIN_SIZE": ("0.028", "Smallest face, as a fraction of the shorter side."),

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from pix_pipeline.analysis.local.cascades import (
-    FRONTAL_ALT,
+    FRONTAL,
     PLATE,
     PROFILE,
     CascadeHit,
@@ -86,12 +86,12 @@ class LocalPrivacyChecks:
         t = self.thresholds
         hits: list[CascadeHit] = []
         for spec, side, mirror in (
-            (FRONTAL_ALT, t.face_max_side, False),
+            (FRONTAL, t.face_max_side, False),
             (PROFILE, PROFILE_SIDE, True),
         ):
             scaled = _scaled(grey, side)
             size = max(20, int(min(scaled.shape[:2]) * t.face_min_size))
-            neighbors = t.face_min_neighbors if spec is FRONTAL_ALT else None
+            neighbors = t.face_min_neighbors if spec is FRONTAL else None
             hits += self.cascades.detect(
                 spec, scaled, min_size=(size, size), min_neighbors=neighbors, mirror=mirror
             )
