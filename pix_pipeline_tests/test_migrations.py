@@ -32,6 +32,7 @@ JOB_ACTIVITY = {
     ("add_column", "jobs", "last_swept_at"),
     ("add_index", "jobs", "ix_jobs_activity"),
 }
+LISTING_HASH = {("add_column", "jobs", "listing_hash")}
 
 
 @pytest.fixture
@@ -77,20 +78,22 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0002"]
+    assert versions(engine) == [head_revision()] == ["0003"]
 
 
-def test_revision_0001_is_schema_py_without_the_job_activity_columns(engine):
+def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH
     assert versions(engine) == ["0001"]
+    migrate_to(engine, "0002")
+    assert schema_diff(engine) == LISTING_HASH
 
 
-def test_revision_0002_downgrades_to_0001_and_upgrades_again(engine):
+def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
 

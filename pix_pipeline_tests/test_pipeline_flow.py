@@ -424,3 +424,34 @@ def test_enabled_depth_step_runs_its_provider(
     else:
         assert not depth_file.exists()
     h.close()
+
+
+def test_a_tick_over_unchanged_jobs_reads_no_image_rows(harness: Harness):
+    """Database work follows the changes: unchanged listings cost a few statements in all."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    for job_id in ("QUIET1", "QUIET2", "QUIET3"):
+        for i in range(3):
+            write_settled(harness.final_input(job_id) / f"{i}.jpg", jpeg_bytes(photo((64, 48))))
+    harness.tick_and_run()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        harness.tick()
+        quiet = list(statements)
+        statements.clear()
+        write_settled(harness.final_input("QUIET2") / "new.jpg", jpeg_bytes(photo((64, 48))))
+        harness.tick()
+        busy = list(statements)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert not [s for s in quiet if "FROM images" in s], quiet
+    assert len([s for s in quiet if not s.lstrip().upper().startswith(("PRAGMA", "SELECT 1"))]) < 12
+    # The changed job alone is read and written.
+    assert [s for s in busy if "FROM images" in s]
+    assert "new.jpg" in {r.filename for r in harness.registry.images_of_job("QUIET2")}

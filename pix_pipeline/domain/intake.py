@@ -37,6 +37,7 @@ class JobIntake:
     waiting: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     revision: int | None = None
+    listing_digest: str | None = None
 
 
 @dataclass
@@ -150,15 +151,31 @@ def _examine(
     )
 
 
+def listing_digest(listing: list[StoredFile]) -> str:
+    """A digest of what a listing shows: any added, removed, resized or touched file changes it."""
+    text = "\n".join(f"{f.name}\t{f.size}\t{f.mtime_ns}" for f in listing)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def scan_job(
-    rt: Runtime, job_id: str, known: dict[str, ImageRow], now_ns: int, job_registered: bool
+    rt: Runtime, job_id: str, now_ns: int, job_registered: bool, stored_digest: str | None = None
 ) -> JobIntake:
-    """Register what changed in one job's final_input/ since the last tick."""
+    """Register what changed in one job's final_input/ since the last tick.
+
+    When the listing looks exactly like the last complete one (`stored_digest`), nothing can
+    have changed and the job's image rows are not even read.
+    """
     intake = JobIntake(job_id)
+    listing = rt.storage.list_files(layout.final_input_prefix(job_id))
+    digest = listing_digest(listing)
+    if job_registered and digest == stored_digest:
+        intake.listing_digest = digest
+        return intake
+    known = rt.registry.images_of_jobs([job_id])[job_id] if job_registered else {}
     new: list[NewImage] = []
     updated: list[ImageUpdate] = []
     present: set[str] = set()
-    for listed in rt.storage.list_files(layout.final_input_prefix(job_id)):
+    for listed in listing:
         if layout.is_ignored_name(listed.name):
             continue
         if not layout.is_jpeg_name(listed.name):
@@ -191,6 +208,8 @@ def scan_job(
     changes = JobChanges(job_id, new=new, updated=updated, removed=[i for _, i in vanished])
     if new or updated or vanished or not job_registered:
         intake.revision = rt.registry.apply_changes(changes)
+    # A file still being written must be looked at again, whatever the listing says.
+    intake.listing_digest = None if intake.waiting else digest
     return intake
 
 
@@ -232,7 +251,8 @@ def scan_final_input(
     now = time.time_ns() if now_ns is None else now_ns
     report = IntakeReport()
     folders = rt.storage.list_folders(layout.JOBS_ROOT)
-    known_jobs = rt.registry.known_job_ids()
+    digests = rt.registry.listing_hashes()
+    known_jobs = set(digests)
     if not folders and known_jobs and not rt.storage.exists_folder(layout.JOBS_ROOT):
         # An unmounted disk or a wrong root looks like "every file vanished": refuse to act.
         raise StorageError(
@@ -248,7 +268,6 @@ def scan_final_input(
             log.warning("ignoring folder pix-jobs/%s: not a valid job id", name)
     order, due = scan_order(rt, folder_ids, known_jobs, now, resume_after)
     report.idle_due = len(due)
-    known = rt.registry.images_of_jobs(order)
     scanned: list[str] = []
     for job_id in order:
         # At least one job per tick, so even a slow storage makes progress.
@@ -257,8 +276,10 @@ def scan_final_input(
             # Idle sweeps resume by themselves (they stay due); the rest resumes from here.
             report.cursor = next((j for j in reversed(scanned) if j not in set(due)), None)
             break
-        report.jobs.append(scan_job(rt, job_id, known[job_id], now, job_id in known_jobs))
+        report.jobs.append(scan_job(rt, job_id, now, job_id in known_jobs, digests.get(job_id)))
         scanned.append(job_id)
     report.jobs_scanned = len(scanned)
+    changed = {j.job_id: j.listing_digest for j in report.jobs}
+    rt.registry.set_listing_hashes({job: d for job, d in changed.items() if d != digests.get(job)})
     rt.registry.mark_swept(scanned, datetime.fromtimestamp(now / 1e9, UTC))
     return report

@@ -6,9 +6,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -126,6 +126,25 @@ class Registry:
     def known_job_ids(self) -> set[str]:
         with self.session() as s:
             return set(s.scalars(select(JobRow.job_id)))
+
+    def listing_hashes(self) -> dict[str, str | None]:
+        """job_id -> digest of its last complete final_input/ listing (None: scan it)."""
+        with self.session() as s:
+            rows = s.execute(select(JobRow.job_id, JobRow.listing_hash))
+            return {job_id: digest for job_id, digest in rows}
+
+    def set_listing_hashes(self, hashes: dict[str, str | None]) -> None:
+        """Store new listing digests, one batched statement."""
+        if not hashes:
+            return
+        with self.session() as s:
+            jobs = cast(Table, JobRow.__table__)
+            s.connection().execute(
+                update(jobs)
+                .where(jobs.c.job_id == bindparam("jid"))
+                .values(listing_hash=bindparam("digest")),
+                [{"jid": job_id, "digest": digest} for job_id, digest in hashes.items()],
+            )
 
     def jobs_with_work(self) -> list[JobRow]:
         with self.session() as s:

@@ -54,6 +54,9 @@ class JobRow(Base):
     # listed only by the slower idle sweep (last_swept_at) to keep storage polling cheap.
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_swept_at: Mapped[datetime | None] = mapped_column()
+    # Digest of the last complete listing of final_input/ (names, sizes, mtimes): a tick whose
+    # listing has the same digest skips the job without reading its image rows.
+    listing_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
