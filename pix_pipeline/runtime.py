@@ -27,12 +27,12 @@ class Runtime:
 def build_storage(settings: Settings) -> Storage:
     if settings.s3 is not None:
         # Imported here: boto3 is only loaded where S3 is used.
-        from pix_pipeline.storage.s3 import R2S3Resource, S3Storage
+        from pix_pipeline.storage.s3 import S3Storage, make_s3_client
 
-        resource = R2S3Resource(
+        client = make_s3_client(
             endpoint_url=settings.s3.endpoint_url, region_name=settings.s3.region
         )
-        return S3Storage.from_resource(resource, settings.s3.bucket, settings.s3.prefix)
+        return S3Storage(client, settings.s3.bucket, settings.s3.prefix, settings.s3.endpoint_url)
     settings.local_root.mkdir(parents=True, exist_ok=True)
     return LocalStorage(settings.local_root)
 
@@ -46,10 +46,11 @@ def build_notifier(settings: Settings) -> Notifier:
     return notifier
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, storage: Storage | None = None) -> Runtime:
+    """The runtime; `storage` replaces the one the settings describe (Dagster passes its own)."""
     return Runtime(
         settings=settings,
-        storage=build_storage(settings),
+        storage=storage if storage is not None else build_storage(settings),
         registry=Registry.from_url(settings.database_url),
         providers=build_providers(settings),
         notifier=build_notifier(settings),

@@ -6,11 +6,18 @@ from pathlib import Path
 import boto3
 import pytest
 
+from pix_pipeline.defs.resources import R2S3Resource
 from pix_pipeline.settings import load_settings
 from pix_pipeline.storage import s3 as s3_module
 from pix_pipeline.storage.base import Storage, StorageError
 from pix_pipeline.storage.local import LocalStorage
-from pix_pipeline.storage.s3 import R2S3Resource, S3Storage
+from pix_pipeline.storage.s3 import S3Storage
+
+
+def s3_storage(endpoint: str, bucket: str, prefix: str = "", **options: object) -> S3Storage:
+    """S3 storage with its client from the Dagster resource, as in a run."""
+    resource = R2S3Resource(endpoint_url=endpoint, region_name="us-east-1", **options)
+    return S3Storage(resource.get_client(), bucket, prefix, endpoint)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -19,8 +26,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
         return LocalStorage(tmp_path / "root")
     bucket: str = request.getfixturevalue("s3_bucket")
     endpoint: str = request.getfixturevalue("s3_endpoint")
-    resource = R2S3Resource(endpoint_url=endpoint, region_name="us-east-1")
-    return S3Storage.from_resource(resource, bucket, "prod/")
+    return s3_storage(endpoint, bucket, "prod/")
 
 
 def set_source(storage: Storage, key: str, source: str) -> None:
@@ -93,9 +99,7 @@ def test_provenance(storage: Storage):
 
 
 def test_s3_keys_live_under_the_prefix(s3_endpoint: str, s3_bucket: str):
-    storage = S3Storage.from_resource(
-        R2S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"), s3_bucket, "/prod/"
-    )
+    storage = s3_storage(s3_endpoint, s3_bucket, "/prod/")
     storage.write_bytes("pix-jobs/J1/final_input/a.jpg", b"a")
     raw = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     keys = [o["Key"] for o in raw.list_objects_v2(Bucket=s3_bucket)["Contents"]]
@@ -104,9 +108,7 @@ def test_s3_keys_live_under_the_prefix(s3_endpoint: str, s3_bucket: str):
 
 
 def test_s3_listing_follows_every_page(s3_endpoint: str, s3_bucket: str):
-    storage = S3Storage.from_resource(
-        R2S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"), s3_bucket
-    )
+    storage = s3_storage(s3_endpoint, s3_bucket)
     storage.page_size = 3
     for i in range(8):
         storage.write_bytes(f"pix-jobs/JOB{i}/final_input/{i}.jpg", b"x")
@@ -125,9 +127,7 @@ def test_s3_large_files_are_uploaded_in_parts(
     s3_endpoint: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(s3_module, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
-    storage = S3Storage.from_resource(
-        R2S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"), s3_bucket
-    )
+    storage = s3_storage(s3_endpoint, s3_bucket)
     parts: list[str] = []
     storage.client.meta.events.register(
         "before-call.s3.UploadPart", lambda **kw: parts.append("part")
@@ -146,15 +146,10 @@ def test_r2_checksums_only_when_required(s3_endpoint: str):
 
 
 def test_s3_errors_become_storage_errors(s3_endpoint: str, s3_bucket: str):
-    storage = S3Storage.from_resource(
-        R2S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1"), s3_bucket + "-missing"
-    )
+    storage = s3_storage(s3_endpoint, s3_bucket + "-missing")
     with pytest.raises(StorageError, match="list_objects_v2"):
         storage.list_folders("pix-jobs")
-    unreachable = S3Storage.from_resource(
-        R2S3Resource(endpoint_url="http://127.0.0.1:9", region_name="us-east-1", max_attempts=1),
-        s3_bucket,
-    )
+    unreachable = s3_storage("http://127.0.0.1:9", s3_bucket, max_attempts=1)
     with pytest.raises(StorageError, match="failed"):
         unreachable.list_files("pix-jobs/J1/final_input")
 

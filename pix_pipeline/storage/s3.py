@@ -1,4 +1,7 @@
-"""Storage on S3-compatible object storage (Cloudflare R2 in production), through dagster-aws.
+"""Storage on S3-compatible object storage (Cloudflare R2 in production).
+
+The client comes from `make_s3_client`; in Dagster processes dagster-aws' S3Resource builds it
+(`pix_pipeline.defs.resources.R2S3Resource`).
 
 Keys live under an optional prefix in one bucket. Objects are written whole: a single PUT, or
 a multipart upload for large files, which S3 only makes visible once it completes. Listings
@@ -15,7 +18,6 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from dagster_aws.s3 import S3Resource
 
 from pix_pipeline.storage.base import Storage, StorageError, StoredFile
 
@@ -24,30 +26,40 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
 
-class R2S3Resource(S3Resource):
-    """dagster-aws' S3Resource with the request and response checksums R2 accepts.
+def make_s3_client(
+    *,
+    endpoint_url: str | None,
+    region_name: str | None,
+    max_attempts: int = 5,
+    profile_name: str | None = None,
+    use_ssl: bool = True,
+    verify: bool | str | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+) -> Any:
+    """A boto3 S3 client with the request and response checksums R2 accepts.
 
     boto3 >= 1.36 sends CRC checksums on every upload by default; R2 rejects some of them.
-    `when_required` sends and checks them only where the S3 API demands it.
+    `when_required` sends and checks them only where the S3 API demands it. Credentials not
+    given here come from the standard AWS variables.
     """
-
-    def get_client(self) -> Any:
-        session = boto3.session.Session(profile_name=self.profile_name)
-        return session.client(
-            "s3",
-            region_name=self.region_name,
-            endpoint_url=self.endpoint_url,
-            use_ssl=self.use_ssl,
-            verify=self.verify,
-            aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key,
-            aws_session_token=self.aws_session_token,
-            config=Config(
-                retries={"max_attempts": self.max_attempts, "mode": "standard"},
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
+    session = boto3.session.Session(profile_name=profile_name)
+    return session.client(
+        "s3",
+        region_name=region_name,
+        endpoint_url=endpoint_url,
+        use_ssl=use_ssl,
+        verify=verify,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+        config=Config(
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
 
 
 def _code(exc: ClientError) -> str:
@@ -69,10 +81,6 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.endpoint = endpoint
-
-    @classmethod
-    def from_resource(cls, resource: S3Resource, bucket: str, prefix: str = "") -> "S3Storage":
-        return cls(resource.get_client(), bucket, prefix, resource.endpoint_url)
 
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
