@@ -171,7 +171,7 @@ def scan_job(
     if job_registered and digest == stored_digest:
         intake.listing_digest = digest
         return intake
-    known = rt.registry.images_of_jobs([job_id])[job_id] if job_registered else {}
+    known = {r.filename: r for r in rt.registry.images_of_job(job_id)} if job_registered else {}
     new: list[NewImage] = []
     updated: list[ImageUpdate] = []
     present: set[str] = set()
@@ -230,7 +230,8 @@ def scan_order(
     first = sorted({j for j in folder_ids if j not in known_jobs} | set(active))
     if resume_after is not None:
         first = [j for j in first if j > resume_after] + [j for j in first if j <= resume_after]
-    return first + [j for j in due if j not in set(first)], due
+    listed_first = set(first)
+    return first + [j for j in due if j not in listed_first], due
 
 
 def scan_final_input(
@@ -266,7 +267,8 @@ def scan_final_input(
         else:
             report.invalid_job_folders.append(name)
             log.warning("ignoring folder pix-jobs/%s: not a valid job id", name)
-    order, due = scan_order(rt, folder_ids, known_jobs, now, resume_after)
+    order, due_list = scan_order(rt, folder_ids, known_jobs, now, resume_after)
+    due = set(due_list)
     report.idle_due = len(due)
     scanned: list[str] = []
     for job_id in order:
@@ -274,7 +276,7 @@ def scan_final_input(
         if scanned and time.monotonic() - started > time_budget_seconds:
             report.unfinished = True
             # Idle sweeps resume by themselves (they stay due); the rest resumes from here.
-            report.cursor = next((j for j in reversed(scanned) if j not in set(due)), None)
+            report.cursor = next((j for j in reversed(scanned) if j not in due), None)
             break
         report.jobs.append(scan_job(rt, job_id, now, job_id in known_jobs, digests.get(job_id)))
         scanned.append(job_id)

@@ -77,7 +77,7 @@ def _vips_previews(vips: Any, data: bytes, info: JpegInfo) -> Previews:
         )
         if large.get_typeof("icc-profile-data") != 0:
             # Colour-managed at preview size: at full size the transform costs more than
-            # decoding. A CMYK profile still present means libvips left the colours as they are.
+            # decoding does.
             large = large.icc_transform("srgb", embedded=True, intent="relative")
         if large.interpretation != "srgb" or large.bands != 3:
             large = large.colourspace("srgb")
@@ -96,16 +96,17 @@ def _vips_previews(vips: Any, data: bytes, info: JpegInfo) -> Previews:
             info=info,
         )
     except vips.Error as exc:
-        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
-        raise ImageRejected(f"libvips could not decode the JPEG: {first_line}") from None
+        # libvips puts its own reason (e.g. "premature end of JPEG image") on the last line.
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        raise ImageRejected(f"libvips could not decode the JPEG: {reason}") from None
 
 
 def make_previews(data: bytes, max_pixels: int) -> Previews:
     """The 1600 px and 400 px previews of a JPEG, upright, in sRGB, never upscaled."""
-    info = read_info(data, max_pixels)  # format, bomb guard and orientation, before decoding
     vips = _vips()
     if vips is not None:
-        return _vips_previews(vips, data, info)
+        # Format, bomb guard and orientation from the header, before libvips decodes anything.
+        return _vips_previews(vips, data, read_info(data, max_pixels))
     decoded, info = decode_for_size(data, LARGE_EDGE, max_pixels)
     large = fit_within(decoded, LARGE_EDGE)
     small = fit_within(large, SMALL_EDGE)

@@ -1,7 +1,7 @@
 """Reads and writes of the registry. Every query the pipeline makes lives here."""
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -199,17 +199,6 @@ class Registry:
             s.execute(update(JobRow).where(JobRow.job_id == job_id).values(**values))
 
     # -- intake -------------------------------------------------------------------------
-
-    def images_of_jobs(self, job_ids: Iterable[str]) -> dict[str, dict[str, ImageRow]]:
-        """job_id -> filename -> row, for every registered file (removed ones included)."""
-        wanted = list(job_ids)
-        out: dict[str, dict[str, ImageRow]] = {j: {} for j in wanted}
-        with self.session() as s:
-            for chunk_start in range(0, len(wanted), 500):
-                chunk = wanted[chunk_start : chunk_start + 500]
-                for row in s.scalars(select(ImageRow).where(ImageRow.job_id.in_(chunk))):
-                    out[row.job_id][row.filename] = row
-        return out
 
     def apply_changes(self, changes: JobChanges) -> int:
         """Register what the sensor saw for one job in one transaction; returns the revision."""
