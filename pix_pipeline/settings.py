@@ -76,6 +76,8 @@ class Settings:
     max_image_pixels: int
     active_job_days: float
     idle_sweep_hours: float
+    hot_job_minutes: float
+    verify_seconds: float
     privacy: PrivacyThresholds
 
 
@@ -127,6 +129,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_IDLE_SWEEP_HOURS": (
         "24",
         "Older (idle) jobs are listed this often, so a late delivery is still found.",
+    ),
+    "PIX_HOT_JOB_MINUTES": (
+        "60",
+        "Jobs with a file change this recent are listed in full on every tick; others are"
+        " skipped while their folder is unchanged.",
+    ),
+    "PIX_VERIFY_SECONDS": (
+        "0.3",
+        "Time per tick for listing unchanged folders in rotation, to find files rewritten"
+        " in place.",
     ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
     "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
@@ -244,6 +256,12 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         ),
         idle_sweep_hours=_parse_number(
             "PIX_IDLE_SWEEP_HOURS", get("PIX_IDLE_SWEEP_HOURS", "24"), float, 0
+        ),
+        hot_job_minutes=_parse_number(
+            "PIX_HOT_JOB_MINUTES", get("PIX_HOT_JOB_MINUTES", "60"), float, 0
+        ),
+        verify_seconds=_parse_number(
+            "PIX_VERIFY_SECONDS", get("PIX_VERIFY_SECONDS", "0.3"), float, 0
         ),
         privacy=_parse_privacy(get),
     )

@@ -173,3 +173,25 @@ def test_s3_settings(tmp_path: Path):
             {"PIX_STORAGE_BACKEND": "s3", "PIX_S3_BUCKET": "b", "PIX_S3_ENDPOINT_URL": "r2.host"},
             cwd=tmp_path,
         )
+
+
+def test_local_folder_stamps_change_with_entries_and_are_withheld_while_racy(tmp_path: Path):
+    storage = LocalStorage(tmp_path)
+    folder = tmp_path / "pix-jobs" / "J1" / "final_input"
+    folder.mkdir(parents=True)
+    prefix = "pix-jobs/J1/final_input"
+    assert storage.folder_stamp(prefix) is None  # just created: too fresh to vouch for
+    os.utime(folder, ns=(10**18, 10**18))
+    stamp = storage.folder_stamp(prefix)
+    assert stamp is not None and stamp == storage.folder_stamp(prefix)
+    (folder / "a.jpg").write_bytes(b"x")
+    assert storage.folder_stamp(prefix) is None
+    os.utime(folder, ns=(10**18 + 1, 10**18 + 1))
+    assert storage.folder_stamp(prefix) not in (None, stamp)
+    assert storage.folder_stamp("pix-jobs/J2/final_input") is None
+
+
+def test_s3_has_no_folder_stamps(s3_endpoint: str, s3_bucket: str):
+    storage = s3_storage(s3_endpoint, s3_bucket)
+    storage.write_bytes("pix-jobs/J1/final_input/a.jpg", b"x")
+    assert storage.folder_stamp("pix-jobs/J1/final_input") is None

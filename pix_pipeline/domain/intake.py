@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.models import ImageSource, ImageStatus
 from pix_pipeline.imaging.decode import ImageRejected, check_jpeg
-from pix_pipeline.registry.repository import ImageUpdate, JobChanges, NewImage
+from pix_pipeline.registry.repository import ImageUpdate, JobChanges, ListingState, NewImage
 from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 from pix_pipeline.storage.base import StorageError, StoredFile
@@ -38,6 +38,7 @@ class JobIntake:
     ignored: list[str] = field(default_factory=list)
     revision: int | None = None
     listing_digest: str | None = None
+    folder_stamp: str | None = None
 
 
 @dataclass
@@ -45,6 +46,8 @@ class IntakeReport:
     """What one tick saw over all jobs."""
 
     jobs_scanned: int = 0
+    jobs_unchanged: int = 0
+    jobs_verified: int = 0
     jobs: list[JobIntake] = field(default_factory=list)
     invalid_job_folders: list[str] = field(default_factory=list)
     unfinished: bool = False
@@ -61,6 +64,7 @@ class IntakeReport:
     def summary(self) -> str:
         parts = [
             f"scanned {self.jobs_scanned} job(s)",
+            f"skipped {self.jobs_unchanged} unchanged folder(s)",
             f"registered {self.total('registered')} new file(s)",
             f"{self.total('changed')} changed",
             f"{self.total('removed')} removed",
@@ -214,24 +218,32 @@ def scan_job(
 
 
 def scan_order(
-    rt: Runtime, folder_ids: list[str], known_jobs: set[str], now_ns: int, resume_after: str | None
+    rt: Runtime,
+    folder_ids: list[str],
+    states: dict[str, ListingState],
+    now: datetime,
+    resume_after: str | None,
 ) -> tuple[list[str], list[str]]:
-    """(jobs to list this tick, the idle ones among them) in the order they are listed.
+    """(jobs to look at this tick, the idle ones among them) in the order they are looked at.
 
     New job folders and active jobs come first, starting after `resume_after` (where an
     unfinished tick stopped) and wrapping around; idle jobs due for their sweep follow, the
     longest unswept first.
     """
-    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
-    active, due = rt.registry.jobs_to_scan(
-        active_since=now - timedelta(days=rt.settings.active_job_days),
-        swept_before=now - timedelta(hours=rt.settings.idle_sweep_hours),
-    )
-    first = sorted({j for j in folder_ids if j not in known_jobs} | set(active))
+    active_since = now - timedelta(days=rt.settings.active_job_days)
+    swept_before = now - timedelta(hours=rt.settings.idle_sweep_hours)
+    never = datetime.min.replace(tzinfo=UTC)
+    active: list[str] = []
+    due: list[tuple[datetime, str]] = []
+    for job_id, state in states.items():
+        if state.last_activity_at >= active_since:
+            active.append(job_id)
+        elif state.last_swept_at is None or state.last_swept_at < swept_before:
+            due.append((state.last_swept_at or never, job_id))
+    first = sorted({j for j in folder_ids if j not in states} | set(active))
     if resume_after is not None:
         first = [j for j in first if j > resume_after] + [j for j in first if j <= resume_after]
-    listed_first = set(first)
-    return first + [j for j in due if j not in listed_first], due
+    return first + [j for _, j in sorted(due)], [j for _, j in sorted(due)]
 
 
 def scan_final_input(
@@ -245,20 +257,23 @@ def scan_final_input(
 
     Listing is billed per call on R2, so a tick lists the job folders once (a delimiter
     listing that finds new jobs) and then only the final_input/ of jobs with recent activity;
-    idle jobs are listed every PIX_IDLE_SWEEP_HOURS. When the time budget runs out,
-    `report.cursor` says where the next tick continues.
+    idle jobs are listed every PIX_IDLE_SWEEP_HOURS. Where the storage stamps folders (local
+    disk), an active job whose folder stamp is unchanged is not listed at all, unless its last
+    file change is hot (PIX_HOT_JOB_MINUTES); such jobs are listed in rotation, the longest
+    unlisted first, for PIX_VERIFY_SECONDS per tick, which finds files rewritten in place.
+    When the time budget runs out, `report.cursor` says where the next tick continues.
     """
     started = time.monotonic()
-    now = time.time_ns() if now_ns is None else now_ns
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
     report = IntakeReport()
     folders = rt.storage.list_folders(layout.JOBS_ROOT)
-    digests = rt.registry.listing_hashes()
-    known_jobs = set(digests)
-    if not folders and known_jobs and not rt.storage.exists_folder(layout.JOBS_ROOT):
+    states = rt.registry.listing_states()
+    if not folders and states and not rt.storage.exists_folder(layout.JOBS_ROOT):
         # An unmounted disk or a wrong root looks like "every file vanished": refuse to act.
         raise StorageError(
             f"{layout.JOBS_ROOT}/ is missing under {rt.storage.describe()} although"
-            f" {len(known_jobs)} job(s) are registered; nothing was marked removed"
+            f" {len(states)} job(s) are registered; nothing was marked removed"
         )
     folder_ids: list[str] = []
     for name in folders:
@@ -267,21 +282,63 @@ def scan_final_input(
         else:
             report.invalid_job_folders.append(name)
             log.warning("ignoring folder pix-jobs/%s: not a valid job id", name)
-    order, due_list = scan_order(rt, folder_ids, known_jobs, now, resume_after)
+    order, due_list = scan_order(rt, folder_ids, states, now, resume_after)
     due = set(due_list)
     report.idle_due = len(due)
+    hot_since = now - timedelta(minutes=rt.settings.hot_job_minutes)
     scanned: list[str] = []
+    stamps: dict[str, str | None] = {}
+    unchanged: list[str] = []
+
+    def scan(job_id: str) -> None:
+        state = states.get(job_id)
+        intake = scan_job(
+            rt, job_id, now_ns, state is not None, state.listing_hash if state else None
+        )
+        intake.folder_stamp = stamps[job_id] if intake.listing_digest else None
+        report.jobs.append(intake)
+        scanned.append(job_id)
+
     for job_id in order:
         # At least one job per tick, so even a slow storage makes progress.
         if scanned and time.monotonic() - started > time_budget_seconds:
             report.unfinished = True
             # Idle sweeps resume by themselves (they stay due); the rest resumes from here.
-            report.cursor = next((j for j in reversed(scanned) if j not in due), None)
+            looked_at = scanned + unchanged
+            report.cursor = next((j for j in reversed(looked_at) if j not in due), None)
             break
-        report.jobs.append(scan_job(rt, job_id, now, job_id in known_jobs, digests.get(job_id)))
-        scanned.append(job_id)
+        # Taken before the listing, so a change during the listing shows next tick.
+        stamps[job_id] = rt.storage.folder_stamp(layout.final_input_prefix(job_id))
+        state = states.get(job_id)
+        if (
+            state is not None
+            and job_id not in due
+            and state.folder_stamp is not None
+            and state.folder_stamp == stamps[job_id]
+            and state.last_activity_at < hot_since
+        ):
+            unchanged.append(job_id)
+            continue
+        scan(job_id)
+    if not report.unfinished and unchanged and rt.settings.verify_seconds > 0:
+        verify_started = time.monotonic()
+        never = datetime.min.replace(tzinfo=UTC)
+        unchanged.sort(key=lambda j: (states[j].last_swept_at or never, j))
+        for job_id in unchanged:
+            scan(job_id)
+            report.jobs_verified += 1
+            if time.monotonic() - verify_started >= rt.settings.verify_seconds:
+                break
     report.jobs_scanned = len(scanned)
-    changed = {j.job_id: j.listing_digest for j in report.jobs}
-    rt.registry.set_listing_hashes({job: d for job, d in changed.items() if d != digests.get(job)})
-    rt.registry.mark_swept(scanned, datetime.fromtimestamp(now / 1e9, UTC))
+    report.jobs_unchanged = len(unchanged) - report.jobs_verified
+    rt.registry.set_listing_states(
+        {
+            j.job_id: (j.listing_digest, j.folder_stamp)
+            for j in report.jobs
+            if j.job_id not in states
+            or (j.listing_digest, j.folder_stamp)
+            != (states[j.job_id].listing_hash, states[j.job_id].folder_stamp)
+        }
+    )
+    rt.registry.mark_swept(scanned, now)
     return report

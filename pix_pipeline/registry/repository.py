@@ -4,11 +4,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -90,6 +90,23 @@ class JobChanges:
         return bool(self.new or self.removed or any(u.status for u in self.updated))
 
 
+@dataclass(frozen=True)
+class ListingState:
+    """What a sensor tick needs to know of a registered job before it looks at its folder."""
+
+    listing_hash: str | None
+    folder_stamp: str | None
+    last_activity_at: datetime
+    last_swept_at: datetime | None
+
+
+def _utc(moment: datetime | None) -> Any:
+    """SQLite hands timestamps back without their zone; every stored one is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 def _insert_ignoring_conflicts(session: Session, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the dialect of the session's database."""
     if session.get_bind().dialect.name == "postgresql":
@@ -127,23 +144,37 @@ class Registry:
         with self.session() as s:
             return set(s.scalars(select(JobRow.job_id)))
 
-    def listing_hashes(self) -> dict[str, str | None]:
-        """job_id -> digest of its last complete final_input/ listing (None: scan it)."""
+    def listing_states(self) -> dict[str, ListingState]:
+        """job_id -> what the last complete listing of its final_input/ left behind."""
         with self.session() as s:
-            rows = s.execute(select(JobRow.job_id, JobRow.listing_hash))
-            return {job_id: digest for job_id, digest in rows}
+            rows = s.execute(
+                select(
+                    JobRow.job_id,
+                    JobRow.listing_hash,
+                    JobRow.folder_stamp,
+                    JobRow.last_activity_at,
+                    JobRow.last_swept_at,
+                )
+            )
+            return {
+                job_id: ListingState(digest, stamp, _utc(activity), _utc(swept))
+                for job_id, digest, stamp, activity, swept in rows
+            }
 
-    def set_listing_hashes(self, hashes: dict[str, str | None]) -> None:
-        """Store new listing digests, one batched statement."""
-        if not hashes:
+    def set_listing_states(self, states: dict[str, tuple[str | None, str | None]]) -> None:
+        """Store new (listing digest, folder stamp) pairs, one batched statement."""
+        if not states:
             return
         with self.session() as s:
             jobs = cast(Table, JobRow.__table__)
             s.connection().execute(
                 update(jobs)
                 .where(jobs.c.job_id == bindparam("jid"))
-                .values(listing_hash=bindparam("digest")),
-                [{"jid": job_id, "digest": digest} for job_id, digest in hashes.items()],
+                .values(listing_hash=bindparam("digest"), folder_stamp=bindparam("stamp")),
+                [
+                    {"jid": job_id, "digest": digest, "stamp": stamp}
+                    for job_id, (digest, stamp) in states.items()
+                ],
             )
 
     def jobs_with_work(self) -> list[JobRow]:
@@ -158,34 +189,6 @@ class Registry:
                 .where(JobRow.job_id == job_id, JobRow.processed_revision < revision)
                 .values(processed_revision=revision)
             )
-
-    def jobs_to_scan(
-        self, active_since: datetime, swept_before: datetime
-    ) -> tuple[list[str], list[str]]:
-        """(active, idle and due for a sweep): what a sensor tick lists besides new folders.
-
-        Active jobs had a file change or a release since `active_since`; idle ones are due
-        when they were last listed before `swept_before` (never-listed ones first).
-        """
-        with self.session() as s:
-            active = list(
-                s.scalars(
-                    select(JobRow.job_id)
-                    .where(JobRow.last_activity_at >= active_since)
-                    .order_by(JobRow.job_id)
-                )
-            )
-            due = list(
-                s.scalars(
-                    select(JobRow.job_id)
-                    .where(
-                        JobRow.last_activity_at < active_since,
-                        or_(JobRow.last_swept_at.is_(None), JobRow.last_swept_at < swept_before),
-                    )
-                    .order_by(JobRow.last_swept_at.is_not(None), JobRow.last_swept_at)
-                )
-            )
-        return active, due
 
     def mark_swept(self, job_ids: Sequence[str], at: datetime) -> None:
         """Record that these jobs' folders were listed at `at` (one statement per 500 jobs)."""

@@ -57,6 +57,10 @@ class JobRow(Base):
     # Digest of the last complete listing of final_input/ (names, sizes, mtimes): a tick whose
     # listing has the same digest skips the job without reading its image rows.
     listing_hash: Mapped[str | None] = mapped_column(String(64))
+    # The storage's stamp of final_input/ taken before that listing (local folders: device,
+    # inode and mtime). While it holds, no file was added, removed or renamed, and a tick
+    # skips the listing; files rewritten in place are found by the rotating verification.
+    folder_stamp: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

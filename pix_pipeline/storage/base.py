@@ -40,6 +40,14 @@ class Storage(ABC):
     def list_files(self, prefix: str) -> list[StoredFile]:
         """Regular files directly under `prefix`; sub-folders and links are not listed."""
 
+    def folder_stamp(self, prefix: str) -> str | None:
+        """A token that changes whenever a file is added to, removed from or renamed in `prefix`.
+
+        None where the backend has no such token, or cannot vouch for it right now; callers
+        then list the folder. A file rewritten in place keeps the token unchanged.
+        """
+        return None
+
     @abstractmethod
     def read_bytes(self, key: str) -> bytes:
         """The whole content of `key`; FileNotFoundError when it does not exist."""

@@ -4,11 +4,15 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from pix_pipeline.storage.base import Storage, StorageError, StoredFile
 
 PROVENANCE_XATTR = "user.source"
+# A folder modified this recently has no trustworthy stamp: file systems store mtimes with a
+# coarse clock (up to 2 s on FAT), so a second change in the same tick could keep the mtime.
+RACY_STAMP_NS = 5 * 10**9
 
 
 class LocalStorage(Storage):
@@ -49,6 +53,17 @@ class LocalStorage(Storage):
             return []
         files.sort(key=lambda f: f.name)
         return files
+
+    def folder_stamp(self, prefix: str) -> str | None:
+        try:
+            stat = os.stat(self.path(prefix))
+        except FileNotFoundError:
+            return None
+        if time.time_ns() - stat.st_mtime_ns < RACY_STAMP_NS:
+            return None
+        # Creating, deleting or renaming an entry updates the folder's mtime; the device and
+        # inode catch a folder replaced by another one.
+        return f"{stat.st_dev}:{stat.st_ino}:{stat.st_mtime_ns}"
 
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
