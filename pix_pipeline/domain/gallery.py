@@ -6,6 +6,7 @@ records `update_pending`; `release_gallery` applies the changes.
 """
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pix_pipeline.domain import layout
@@ -74,10 +75,15 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
         )
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
+    to_copy = [r for r in processed if r.gallery_hash != r.content_hash]
+    # Copies are file I/O and hashing, which release the GIL: spread them over the workers.
+    workers = max(1, min(rt.settings.image_workers, len(to_copy)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-gallery") as pool:
+        copied = dict(pool.map(lambda r: (r.image_id, _copy_verified(rt, r)), to_copy))
     keep: set[str] = set()
     for row in rows:
         if row.status == ImageStatus.PROCESSED:
-            if row.gallery_hash == row.content_hash or _copy_verified(rt, row):
+            if row.gallery_hash == row.content_hash or copied[row.image_id]:
                 if row.gallery_hash != row.content_hash:
                     rt.registry.set_gallery_hash(row.image_id, row.content_hash)
                     report.copied.append(row.filename)

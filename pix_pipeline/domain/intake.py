@@ -8,6 +8,7 @@ tick over unchanged jobs costs a listing and one query.
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -178,15 +179,25 @@ def scan_job(
     known = {r.filename: r for r in rt.registry.images_of_job(job_id)} if job_registered else {}
     new: list[NewImage] = []
     updated: list[ImageUpdate] = []
-    present: set[str] = set()
+    jpegs: list[StoredFile] = []
     for listed in listing:
         if layout.is_ignored_name(listed.name):
             continue
         if not layout.is_jpeg_name(listed.name):
             intake.ignored.append(listed.name)
             continue
-        present.add(listed.name)
-        decision = _examine(rt, job_id, listed, known.get(listed.name), now_ns)
+        jpegs.append(listed)
+    present = {listed.name for listed in jpegs}
+
+    def examine(listed: StoredFile) -> NewImage | ImageUpdate | str | None:
+        return _examine(rt, job_id, listed, known.get(listed.name), now_ns)
+
+    # Reading, hashing and checking a delivery of 24 MP photos is most of a first tick's
+    # work; the decoders and hashlib release the GIL, so threads spread it over the cores.
+    workers = max(1, min(rt.settings.image_workers, len(jpegs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-intake") as pool:
+        decisions = list(pool.map(examine, jpegs))
+    for listed, decision in zip(jpegs, decisions, strict=True):
         if decision is None:
             continue
         if decision == "waiting":
