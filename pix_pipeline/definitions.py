@@ -8,7 +8,7 @@ import dagster as dg
 
 from pix_pipeline.analysis.factory import build_providers
 from pix_pipeline.defs.assets import processing_assets
-from pix_pipeline.defs.jobs import process_pix_job, release_gallery_job
+from pix_pipeline.defs.jobs import process_pix_job, release_gallery_job, revoke_gallery_job
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.defs.sensors import build_final_input_sensor
 from pix_pipeline.runtime import build_notifier
@@ -21,7 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     build_notifier(settings)
     return dg.Definitions(
         assets=processing_assets,
-        jobs=[process_pix_job, release_gallery_job],
+        jobs=[process_pix_job, release_gallery_job, revoke_gallery_job],
         sensors=[build_final_input_sensor(settings.sensor_interval_seconds)],
         resources={"pix": PixResource()},
     )

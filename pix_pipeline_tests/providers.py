@@ -80,3 +80,32 @@ class LumaDepth:
         buffer = io.BytesIO()
         image.convert("L").save(buffer, format="PNG")
         return buffer.getvalue()
+
+
+class FailsOnceNotifier:
+    """Fails the first delivery (a mail server that is down), then delivers."""
+
+    attempts = 0
+    delivered: list[object] = []  # noqa: RUF012 - shared on purpose, reset by the tests
+
+    def notify(self, notification: object) -> None:
+        FailsOnceNotifier.attempts += 1
+        if FailsOnceNotifier.attempts == 1:
+            raise ConnectionError("mail server unreachable")
+        FailsOnceNotifier.delivered.append(notification)
+
+
+class FacesEverywhere:
+    """Privacy check that reports a face in every photo."""
+
+    identity = "test-faces/1"
+    needs_image = False
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        face = Detection(label="face", score=0.9, box=Box(x0=0.1, y0=0.1, x1=0.2, y1=0.3))
+        return PrivacyResult(
+            provider=self.identity,
+            faces=CategoryResult(status=Finding.DETECTED, items=[face]),
+            licence_plates=CategoryResult(status=Finding.CLEAR),
+            text=CategoryResult(status=Finding.CLEAR),
+        )

@@ -42,10 +42,18 @@ def test_sensor_interval_comes_from_settings(pix_root: Path, monkeypatch: pytest
     assert loaded.resolve_sensor_def("final_input_sensor").minimum_interval_seconds == 7
 
 
-def test_release_config_offers_approved_by_and_note(pix_root: Path):
+def test_release_config_offers_approver_note_and_privacy_acknowledgement(pix_root: Path):
     op = defs().resolve_job_def("release_gallery").graph.node_dict["release_job_gallery"]
     config_fields = op.definition.config_schema.config_type.fields
-    assert set(config_fields) == {"approved_by", "note"}
+    assert set(config_fields) == {"approved_by", "note", "acknowledge_privacy_findings"}
+    assert config_fields["acknowledge_privacy_findings"].default_value is False
+
+
+def test_revoke_job_is_partitioned_and_asks_who_and_why(pix_root: Path):
+    job = defs().resolve_job_def("revoke_gallery")
+    assert job.partitions_def is not None and job.partitions_def.name == "pix_jobs"
+    op = job.graph.node_dict["revoke_job_gallery"]
+    assert set(op.definition.config_schema.config_type.fields) == {"revoked_by", "note"}
 
 
 def python_with_bad_setting(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -34,6 +34,11 @@ JOB_ACTIVITY = {
 }
 LISTING_HASH = {("add_column", "jobs", "listing_hash")}
 FOLDER_STAMP = {("add_column", "jobs", "folder_stamp")}
+REVOKE = {
+    ("add_column", "jobs", "revoked_at"),
+    ("add_column", "jobs", "revoked_by"),
+    ("add_column", "jobs", "revoke_note"),
+}
 
 
 @pytest.fixture
@@ -79,24 +84,24 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0004"]
+    assert versions(engine) == [head_revision()] == ["0005"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP
+    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
 

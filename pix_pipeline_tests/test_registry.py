@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
+from pix_pipeline.domain.gallery_state import GalleryEvent, IllegalTransition
 from pix_pipeline.registry.repository import ImageUpdate, JobChanges, NewImage, Registry
 from pix_pipeline.registry.schema import ImageRow
 
@@ -111,9 +112,15 @@ def test_step_results_are_replaced_not_duplicated(registry: Registry):
 
 def test_each_release_queues_exactly_one_notification(registry: Registry):
     registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
+    registry.transition_gallery("J1", GalleryEvent.DRAFT_SYNCED)
     first = registry.record_release(
         job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
     )
+    with pytest.raises(IllegalTransition):  # released and nothing pending: no second release
+        registry.record_release(
+            job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+        )
+    registry.transition_gallery("J1", GalleryEvent.CHANGES_PENDING)
     second = registry.record_release(
         job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
     )

@@ -6,7 +6,7 @@ from pydantic import Field
 from pix_pipeline.defs.assets import processing_assets
 from pix_pipeline.defs.partitions import pix_jobs
 from pix_pipeline.defs.resources import PixResource
-from pix_pipeline.domain.release import ReleaseRefused, release_gallery
+from pix_pipeline.domain.release import ReleaseRefused, release_gallery, revoke_gallery
 
 PROCESS_JOB_NAME = "process_pix_job"
 
@@ -41,6 +41,19 @@ class ReleaseConfig(dg.Config):
 
     approved_by: str = Field(default="Daniel", description="Who approves this release.")
     note: str = Field(default="", description="Optional note stored with the release.")
+    acknowledge_privacy_findings: bool = Field(
+        default=False,
+        description="Set to true after checking the photos with privacy findings (faces,"
+        " licence plates, logos, text such as house numbers): without it, a gallery with"
+        " findings is not released.",
+    )
+
+
+class RevokeConfig(dg.Config):
+    """Who takes a released gallery back, and why."""
+
+    revoked_by: str = Field(default="Daniel", description="Who revokes the release.")
+    note: str = Field(default="", description="Why; stored with the job.")
 
 
 @dg.op(
@@ -53,7 +66,11 @@ def release_job_gallery(
     job_id = context.partition_key
     try:
         report = release_gallery(
-            pix.runtime, job_id, approved_by=config.approved_by, note=config.note
+            pix.runtime,
+            job_id,
+            approved_by=config.approved_by,
+            note=config.note,
+            acknowledge_privacy_findings=config.acknowledge_privacy_findings,
         )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
@@ -75,6 +92,7 @@ def release_job_gallery(
             "images_released": report.image_count,
             "changes_applied": dg.MetadataValue.json(report.changes),
             "notifications_sent": report.notifications_sent,
+            "privacy_findings_acknowledged": dg.MetadataValue.json(report.privacy_findings),
         },
     )
 
@@ -88,3 +106,30 @@ def release_job_gallery(
 )
 def release_gallery_job() -> None:
     release_job_gallery()
+
+
+@dg.op(
+    description="Sets gallery_visibility back to internal; the customer no longer sees the"
+    " gallery and is not notified. Pending changes then reach the draft.",
+)
+def revoke_job_gallery(
+    context: dg.OpExecutionContext, config: RevokeConfig, pix: PixResource
+) -> dg.Output[int]:
+    job_id = context.partition_key
+    try:
+        images = revoke_gallery(pix.runtime, job_id, revoked_by=config.revoked_by, note=config.note)
+    except ReleaseRefused as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(f"revoked the release of {job_id}: the gallery ({images} images) is internal")
+    return dg.Output(images, metadata={"job_id": job_id, "images_in_draft": images})
+
+
+@dg.job(
+    name="revoke_gallery",
+    partitions_def=pix_jobs,
+    description="Take a released gallery back: pick the job in the partition picker, launch."
+    " The gallery becomes internal (gallery_visibility = internal) until the next"
+    " release_gallery; nobody is notified.",
+)
+def revoke_gallery_job() -> None:
+    revoke_job_gallery()

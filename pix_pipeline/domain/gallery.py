@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.expose import build_job_expose
+from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
@@ -58,8 +59,20 @@ def _copy_verified(rt: Runtime, row: ImageRow) -> bool:
 
 
 def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -> GalleryReport:
-    """Copy processed images into gallery/images/, drop the others, mirror expose.json."""
+    """Copy processed images into gallery/images/, drop the others, mirror expose.json.
+
+    A released gallery is left as the customer sees it: its differences are recorded as
+    `update_pending` unless `apply_to_released` (release_gallery, which holds the job's
+    gallery lock and moves the state itself).
+    """
     build_job_expose(rt, job_id)
+    if apply_to_released:
+        return _sync(rt, job_id, apply_to_released=True)
+    with rt.registry.gallery_lock(job_id):
+        return _sync(rt, job_id, apply_to_released=False)
+
+
+def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport:
     job = rt.registry.get_job(job_id)
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
@@ -68,10 +81,10 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
     changes = pending_changes(job, rows)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:
-        status = GalleryStatus.UPDATE_PENDING if changes else GalleryStatus(job.gallery_status)
-        rt.registry.update_job(job_id, gallery_status=status.value)
+        event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
+        _, (status, visibility) = rt.registry.transition_gallery(job_id, event)
         return GalleryReport(
-            job_id, status.value, job.gallery_visibility, len(processed), pending_changes=changes
+            job_id, status.value, visibility.value, len(processed), pending_changes=changes
         )
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
@@ -103,7 +116,11 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
         rt.storage.copy(layout.job_expose_key(job_id), expose_key)
         report.expose_mirrored = True
     report.image_count = len(keep)
-    status = GalleryStatus.DRAFT_READY if processed else GalleryStatus.NONE
+    rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
+    if released:  # applied for a release: release_gallery moves the state
+        report.gallery_status = GalleryStatus.DRAFT_READY.value
+        return report
+    event = GalleryEvent.DRAFT_SYNCED if processed else GalleryEvent.DRAFT_EMPTIED
+    _, (status, _) = rt.registry.transition_gallery(job_id, event)
     report.gallery_status = status.value
-    rt.registry.update_job(job_id, gallery_status=status.value, gallery_expose_hash=job.expose_hash)
     return report

@@ -4,9 +4,16 @@ import logging
 from dataclasses import dataclass, field
 
 from pix_pipeline.domain.gallery import pending_changes, sync_gallery
-from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
+from pix_pipeline.domain.models import (
+    PRIVACY_CATEGORIES,
+    Finding,
+    GalleryStatus,
+    GalleryVisibility,
+    ImageMeta,
+    ImageStatus,
+)
 from pix_pipeline.domain.notify import Notification
-from pix_pipeline.registry.schema import NotificationRow
+from pix_pipeline.registry.schema import ImageRow, NotificationRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,7 @@ class ReleaseReport:
     release_number: int
     image_count: int
     changes: list[str] = field(default_factory=list)
+    privacy_findings: dict[str, list[str]] = field(default_factory=dict)
     notifications_sent: int = 0
     notifications_failed: list[str] = field(default_factory=list)
 
@@ -48,8 +56,45 @@ def deliver_pending(rt: Runtime, job_id: str) -> tuple[int, list[str]]:
     return sent, failures
 
 
-def release_gallery(rt: Runtime, job_id: str, *, approved_by: str, note: str = "") -> ReleaseReport:
-    """Apply pending gallery changes, make the gallery visible, notify the customer once."""
+def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
+    """filename -> the privacy categories detected in it, for the images a release would show."""
+    findings: dict[str, list[str]] = {}
+    for row in rows:
+        if row.status != ImageStatus.PROCESSED or row.meta is None:
+            continue
+        privacy = ImageMeta.model_validate(row.meta).privacy
+        if privacy is None:
+            continue
+        detected = [
+            name for name in PRIVACY_CATEGORIES if privacy.category(name).status is Finding.DETECTED
+        ]
+        if detected:
+            findings[row.filename] = detected
+    return findings
+
+
+def release_gallery(
+    rt: Runtime,
+    job_id: str,
+    *,
+    approved_by: str,
+    note: str = "",
+    acknowledge_privacy_findings: bool = False,
+) -> ReleaseReport:
+    """Apply pending gallery changes, make the gallery visible, notify the customer once.
+
+    Refused while any image to be shown carries privacy findings (faces, licence plates,
+    logos, text) that the release does not acknowledge.
+    """
+    if not approved_by.strip():
+        raise ReleaseRefused("approved_by must name who approves the release")
+    with rt.registry.gallery_lock(job_id):
+        return _release(rt, job_id, approved_by, note, acknowledge_privacy_findings)
+
+
+def _release(
+    rt: Runtime, job_id: str, approved_by: str, note: str, acknowledged: bool
+) -> ReleaseReport:
     job = rt.registry.get_job(job_id)
     if job is None:
         raise ReleaseRefused(
@@ -80,6 +125,14 @@ def release_gallery(rt: Runtime, job_id: str, *, approved_by: str, note: str = "
             f" ({counts[ImageStatus.PENDING_PROCESSING]} pending, {counts[ImageStatus.ERROR]}"
             " with errors)"
         )
+    findings = privacy_findings(rows)
+    if findings and not acknowledged:
+        listed = "; ".join(f"{name}: {', '.join(cats)}" for name, cats in sorted(findings.items()))
+        raise ReleaseRefused(
+            f"{len(findings)} image(s) of job {job_id} carry privacy findings ({listed})."
+            " Check them, then launch release_gallery again with"
+            " acknowledge_privacy_findings: true"
+        )
     changes = pending_changes(job, rows)
     gallery = sync_gallery(rt, job_id, apply_to_released=True)
     notification = rt.registry.record_release(
@@ -96,6 +149,29 @@ def release_gallery(rt: Runtime, job_id: str, *, approved_by: str, note: str = "
         notification.release_number,
         gallery.image_count,
         changes=changes,
+        privacy_findings=findings,
         notifications_sent=sent,
         notifications_failed=failures,
     )
+
+
+def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "") -> int:
+    """Return a released gallery to internal; pending changes then reach the draft.
+
+    Returns the number of images in the (now internal) gallery. The customer is not notified.
+    """
+    if not revoked_by.strip():
+        raise ReleaseRefused("revoked_by must name who revokes the release")
+    with rt.registry.gallery_lock(job_id):
+        job = rt.registry.get_job(job_id)
+        if job is None:
+            raise ReleaseRefused(f"job {job_id} is not registered")
+        if job.gallery_visibility != GalleryVisibility.CUSTOMER:
+            raise ReleaseRefused(
+                f"the gallery of job {job_id} is not released (it is {job.gallery_visibility}):"
+                " nothing to revoke"
+            )
+        rt.registry.record_revoke(job_id=job_id, revoked_by=revoked_by, note=note)
+        log.info("job %s: release revoked by %s", job_id, revoked_by)
+    # Internal again, so the draft may follow the pipeline: apply what waited for a release.
+    return sync_gallery(rt, job_id).image_count

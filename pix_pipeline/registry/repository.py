@@ -1,5 +1,7 @@
 """Reads and writes of the registry. Every query the pipeline makes lives here."""
 
+import fcntl
+import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -8,12 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, update
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.orm import Session
 
+from pix_pipeline.domain.gallery_state import (
+    ConcurrentTransition,
+    GalleryEvent,
+    GalleryState,
+    next_state,
+    parse_state,
+)
 from pix_pipeline.registry.migrations import upgrade_to_head
 from pix_pipeline.registry.schema import (
     ImageRow,
@@ -107,6 +116,38 @@ def _utc(moment: datetime | None) -> Any:
     return moment
 
 
+def _transition(
+    session: Session, job_id: str, event: GalleryEvent, values: dict[str, Any]
+) -> tuple[GalleryState, GalleryState]:
+    """Compare-and-set of the gallery state inside `session`'s transaction."""
+    row = session.execute(
+        select(JobRow.gallery_status, JobRow.gallery_visibility).where(JobRow.job_id == job_id)
+    ).one_or_none()
+    if row is None:
+        raise KeyError(f"job {job_id} is not registered")
+    before = parse_state(row.gallery_status, row.gallery_visibility)
+    after = next_state(before, event)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(JobRow)
+            .where(
+                JobRow.job_id == job_id,
+                JobRow.gallery_status == before[0].value,
+                JobRow.gallery_visibility == before[1].value,
+            )
+            .values(gallery_status=after[0].value, gallery_visibility=after[1].value, **values)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise ConcurrentTransition(
+            f"the gallery of job {job_id} changed while {event.value!r} was being applied;"
+            " run it again"
+        )
+    return before, after
+
+
 def _insert_ignoring_conflicts(session: Session, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the dialect of the session's database."""
     if session.get_bind().dialect.name == "postgresql":
@@ -127,6 +168,38 @@ class Registry:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def gallery_lock(self, job_id: str) -> Iterator[None]:
+        """Hold the job's gallery for one writer: a sync, a release or a revoke.
+
+        Copying files into the gallery happens outside any transaction, so a release must not
+        interleave with a pipeline sync of the same job: PostgreSQL takes a session advisory
+        lock, SQLite (one machine by nature) an exclusive lock file beside the database.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                key = f"pix_pipeline.gallery:{job_id}"
+                conn.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": key})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield  # one process only
+            return
+        folder = Path(f"{database}.locks")
+        folder.mkdir(exist_ok=True)
+        digest = hashlib.sha256(job_id.encode("utf-8")).hexdigest()[:32]
+        with (folder / f"gallery-{digest}.lock").open("a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -198,6 +271,9 @@ class Registry:
                 s.execute(update(JobRow).where(JobRow.job_id.in_(chunk)).values(last_swept_at=at))
 
     def update_job(self, job_id: str, **values: Any) -> None:
+        """Set plain job columns; the gallery's state moves only by `transition_gallery`."""
+        if {"gallery_status", "gallery_visibility"} & values.keys():
+            raise ValueError("the gallery state changes only through transition_gallery")
         with self.session() as s:
             s.execute(update(JobRow).where(JobRow.job_id == job_id).values(**values))
 
@@ -358,6 +434,13 @@ class Registry:
 
     # -- release ------------------------------------------------------------------------
 
+    def transition_gallery(
+        self, job_id: str, event: GalleryEvent, **values: Any
+    ) -> tuple[GalleryState, GalleryState]:
+        """Move the job's gallery by `event` (and set `values`); returns (before, after)."""
+        with self.session() as s:
+            return _transition(s, job_id, event, values)
+
     def record_release(
         self,
         *,
@@ -370,26 +453,44 @@ class Registry:
         """Make the gallery customer-visible and queue exactly one notification, atomically."""
         now = utcnow()
         with self.session() as s:
-            job = s.get(JobRow, job_id, with_for_update=True)
+            job = s.get(JobRow, job_id)
             if job is None:
                 raise KeyError(job_id)
-            job.release_count += 1
-            job.gallery_visibility = "customer"
-            job.gallery_status = "draft_ready"
-            job.released_at = now
-            job.last_activity_at = now
-            job.released_by = approved_by
-            job.release_note = note
+            release_number = job.release_count + 1
+            _transition(
+                s,
+                job_id,
+                GalleryEvent.RELEASE,
+                {
+                    "release_count": release_number,
+                    "released_at": now,
+                    "last_activity_at": now,
+                    "released_by": approved_by,
+                    "release_note": note,
+                },
+            )
             notification = NotificationRow(
                 job_id=job_id,
                 kind=kind,
-                release_number=job.release_count,
-                payload={**payload, "release_number": job.release_count},
+                release_number=release_number,
+                payload={**payload, "release_number": release_number},
                 status="pending",
             )
             s.add(notification)
             s.flush()
             return notification
+
+    def record_revoke(self, *, job_id: str, revoked_by: str, note: str) -> None:
+        """Return a released gallery to internal, recording who did it and why."""
+        now = utcnow()
+        self.transition_gallery(
+            job_id,
+            GalleryEvent.REVOKE,
+            revoked_at=now,
+            revoked_by=revoked_by,
+            revoke_note=note,
+            last_activity_at=now,
+        )
 
     def pending_notifications(self, job_id: str) -> list[NotificationRow]:
         with self.session() as s:

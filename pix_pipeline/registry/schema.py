@@ -50,6 +50,9 @@ class JobRow(Base):
     released_at: Mapped[datetime | None] = mapped_column()
     released_by: Mapped[str | None] = mapped_column(String(200))
     release_note: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    revoke_note: Mapped[str | None] = mapped_column(Text)
     # Last file change or release: jobs quiet for longer than PIX_ACTIVE_JOB_DAYS are idle,
     # listed only by the slower idle sweep (last_swept_at) to keep storage polling cheap.
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
