@@ -78,6 +78,7 @@ class Settings:
     idle_sweep_hours: float
     hot_job_minutes: float
     verify_seconds: float
+    removal_hold_minutes: float
     privacy: PrivacyThresholds
 
 
@@ -139,6 +140,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "0.3",
         "Time per tick for listing unchanged folders in rotation, to find files rewritten"
         " in place.",
+    ),
+    "PIX_REMOVAL_HOLD_MINUTES": (
+        "60",
+        "When more than half of a job's files vanish at once, they are marked removed only"
+        " after this long (0: at once).",
     ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
     "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
@@ -262,6 +268,9 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         ),
         verify_seconds=_parse_number(
             "PIX_VERIFY_SECONDS", get("PIX_VERIFY_SECONDS", "0.3"), float, 0
+        ),
+        removal_hold_minutes=_parse_number(
+            "PIX_REMOVAL_HOLD_MINUTES", get("PIX_REMOVAL_HOLD_MINUTES", "60"), float, 0
         ),
         privacy=_parse_privacy(get),
     )

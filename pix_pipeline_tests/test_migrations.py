@@ -34,6 +34,7 @@ JOB_ACTIVITY = {
 }
 LISTING_HASH = {("add_column", "jobs", "listing_hash")}
 FOLDER_STAMP = {("add_column", "jobs", "folder_stamp")}
+HOLD = {("add_column", "jobs", "removal_hold_since")}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -84,24 +85,24 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0005"]
+    assert versions(engine) == [head_revision()] == ["0006"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE
+    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE
+    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
 

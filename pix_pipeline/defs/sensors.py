@@ -100,6 +100,12 @@ def build_final_input_sensor(interval_seconds: int) -> dg.SensorDefinition:
         for intake in report.jobs:
             for _filename, reason in intake.rejected:
                 context.log.warning(f"{intake.job_id}: rejected {reason}")
+            if intake.held:
+                context.log.warning(
+                    f"{intake.job_id}: {len(intake.held)} file(s) vanished at once, more than"
+                    " half of the job; they are marked removed only if still missing at"
+                    f" {intake.hold_until:%Y-%m-%d %H:%M} UTC (PIX_REMOVAL_HOLD_MINUTES)"
+                )
         message = describe_tick(report, plan, new_partitions)
         context.log.info(message)
         return dg.SensorResult(

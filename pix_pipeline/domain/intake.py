@@ -37,6 +37,8 @@ class JobIntake:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    hold_until: datetime | None = None
     revision: int | None = None
     listing_digest: str | None = None
     folder_stamp: str | None = None
@@ -72,6 +74,16 @@ class IntakeReport:
             f"rejected {self.total('rejected')}",
             f"{self.total('waiting')} still being written",
         ]
+        held = [j for j in self.jobs if j.held]
+        if held:
+            parts.append(
+                "held back removal of "
+                + ", ".join(
+                    f"{len(j.held)} file(s) of {j.job_id} (more than half of the job vanished"
+                    f" at once; marked removed if still missing at {j.hold_until:%H:%M} UTC)"
+                    for j in held
+                )
+            )
         if self.total("ignored"):
             parts.append(f"ignored {self.total('ignored')} non-JPEG name(s)")
         if self.invalid_job_folders:
@@ -162,18 +174,17 @@ def listing_digest(listing: list[StoredFile]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def scan_job(
-    rt: Runtime, job_id: str, now_ns: int, job_registered: bool, stored_digest: str | None = None
-) -> JobIntake:
+def scan_job(rt: Runtime, job_id: str, now_ns: int, state: ListingState | None) -> JobIntake:
     """Register what changed in one job's final_input/ since the last tick.
 
-    When the listing looks exactly like the last complete one (`stored_digest`), nothing can
-    have changed and the job's image rows are not even read.
+    When the listing looks exactly like the last complete one (the job's stored digest),
+    nothing can have changed and the job's image rows are not even read.
     """
     intake = JobIntake(job_id)
+    job_registered = state is not None
     listing = rt.storage.list_files(layout.final_input_prefix(job_id))
     digest = listing_digest(listing)
-    if job_registered and digest == stored_digest:
+    if state is not None and digest == state.listing_hash:
         intake.listing_digest = digest
         return intake
     known = {r.filename: r for r in rt.registry.images_of_job(job_id)} if job_registered else {}
@@ -219,12 +230,31 @@ def scan_job(
         for name, row in known.items()
         if name not in present and row.status != ImageStatus.REMOVED
     )
+    current = sum(1 for row in known.values() if row.status != ImageStatus.REMOVED)
+    hold_since = state.removal_hold_since if state is not None else None
+    hold = timedelta(minutes=rt.settings.removal_hold_minutes)
+    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
+    if vanished and len(vanished) * 2 > current and hold > timedelta(0):
+        # Most of a job vanishing at once looks more like a sync tool or a mount gone wrong
+        # than like a decision: wait until it has lasted PIX_REMOVAL_HOLD_MINUTES.
+        if hold_since is None:
+            hold_since = now
+        if now - hold_since < hold:
+            intake.held = [name for name, _ in vanished]
+            intake.hold_until = hold_since + hold
+            vanished = []
+        else:
+            hold_since = None
+    else:
+        hold_since = None
     intake.removed = [name for name, _ in vanished]
     changes = JobChanges(job_id, new=new, updated=updated, removed=[i for _, i in vanished])
     if new or updated or vanished or not job_registered:
         intake.revision = rt.registry.apply_changes(changes)
-    # A file still being written must be looked at again, whatever the listing says.
-    intake.listing_digest = None if intake.waiting else digest
+    if (state.removal_hold_since if state is not None else None) != hold_since:
+        rt.registry.update_job(job_id, removal_hold_since=hold_since)
+    # A file still being written, or a held removal, must be looked at again next tick.
+    intake.listing_digest = None if intake.waiting or intake.held else digest
     return intake
 
 
@@ -302,10 +332,7 @@ def scan_final_input(
     unchanged: list[str] = []
 
     def scan(job_id: str) -> None:
-        state = states.get(job_id)
-        intake = scan_job(
-            rt, job_id, now_ns, state is not None, state.listing_hash if state else None
-        )
+        intake = scan_job(rt, job_id, now_ns, states.get(job_id))
         intake.folder_stamp = stamps[job_id] if intake.listing_digest else None
         report.jobs.append(intake)
         scanned.append(job_id)

@@ -107,6 +107,7 @@ class ListingState:
     folder_stamp: str | None
     last_activity_at: datetime
     last_swept_at: datetime | None
+    removal_hold_since: datetime | None = None
 
 
 def _utc(moment: datetime | None) -> Any:
@@ -227,11 +228,12 @@ class Registry:
                     JobRow.folder_stamp,
                     JobRow.last_activity_at,
                     JobRow.last_swept_at,
+                    JobRow.removal_hold_since,
                 )
             )
             return {
-                job_id: ListingState(digest, stamp, _utc(activity), _utc(swept))
-                for job_id, digest, stamp, activity, swept in rows
+                job_id: ListingState(digest, stamp, _utc(activity), _utc(swept), _utc(hold))
+                for job_id, digest, stamp, activity, swept, hold in rows
             }
 
     def set_listing_states(self, states: dict[str, tuple[str | None, str | None]]) -> None:

@@ -64,6 +64,9 @@ class JobRow(Base):
     # inode and mtime). While it holds, no file was added, removed or renamed, and a tick
     # skips the listing; files rewritten in place are found by the rotating verification.
     folder_stamp: Mapped[str | None] = mapped_column(String(100))
+    # When more than half of the job's files were first seen missing at once: their removal
+    # is held for PIX_REMOVAL_HOLD_MINUTES from here (None: nothing held).
+    removal_hold_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -31,6 +31,8 @@ def make_s3_client(
     endpoint_url: str | None,
     region_name: str | None,
     max_attempts: int = 5,
+    connect_timeout: float = 10.0,
+    read_timeout: float = 30.0,
     profile_name: str | None = None,
     use_ssl: bool = True,
     verify: bool | str | None = None,
@@ -55,6 +57,10 @@ def make_s3_client(
         aws_secret_access_key=aws_secret_access_key,
         aws_session_token=aws_session_token,
         config=Config(
+            # botocore waits 60 s per attempt by default: a hung endpoint would outlast the
+            # sensor's 60 s evaluation limit on the first call.
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
             retries={"max_attempts": max_attempts, "mode": "standard"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
