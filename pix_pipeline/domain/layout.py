@@ -32,7 +32,7 @@ class LayoutError(ValueError):
 
 
 def is_valid_job_id(job_id: str) -> bool:
-    return bool(JOB_ID_PATTERN.match(job_id))
+    return bool(JOB_ID_PATTERN.fullmatch(job_id))
 
 
 def check_job_id(job_id: str) -> str:

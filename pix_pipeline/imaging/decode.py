@@ -1,6 +1,7 @@
 """Safe JPEG decoding: recognise what a file really is, refuse bombs, decode at reduced scale."""
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -74,8 +75,32 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 
 
-def frame_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the JPEG frame header, read without decoding; None if not found."""
+@dataclass(frozen=True)
+class FrameHeader:
+    """The JPEG start-of-frame segment: coding process, sample precision and size."""
+
+    marker: int
+    precision: int
+    width: int
+    height: int
+
+
+# Coding processes the decoders here cannot handle (ITU T.81 table B.1): lossless and
+# hierarchical frames. Arithmetic coding (0xC9, 0xCA) is decoded by libjpeg-turbo.
+_UNSUPPORTED_FRAMES = {
+    0xC3: "lossless",
+    0xC5: "hierarchical",
+    0xC6: "hierarchical progressive",
+    0xC7: "hierarchical lossless",
+    0xCB: "lossless arithmetic-coded",
+    0xCD: "hierarchical arithmetic-coded",
+    0xCE: "hierarchical progressive arithmetic-coded",
+    0xCF: "hierarchical lossless arithmetic-coded",
+}
+
+
+def frame_header(data: bytes) -> FrameHeader | None:
+    """The frame header, read without decoding; None if not found before the scan data."""
     pos = 2
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
@@ -89,13 +114,27 @@ def frame_size(data: bytes) -> tuple[int, int] | None:
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker in _SOF_MARKERS and pos + 9 <= len(data):
-            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
-            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
-            return width, height
+            return FrameHeader(
+                marker=marker,
+                precision=data[pos + 4],
+                height=int.from_bytes(data[pos + 5 : pos + 7], "big"),
+                width=int.from_bytes(data[pos + 7 : pos + 9], "big"),
+            )
         if marker == 0xDA or length < 2:  # scan data starts: no frame header before it
             return None
         pos += 2 + length
     return None
+
+
+def _check_frame(frame: FrameHeader, max_pixels: int) -> None:
+    process = _UNSUPPORTED_FRAMES.get(frame.marker)
+    if process is not None:
+        raise ImageRejected(f"{process} JPEG (SOF{frame.marker - 0xC0}) cannot be decoded")
+    if frame.precision != 8:
+        raise ImageRejected(
+            f"{frame.precision}-bit JPEG: only 8-bit JPEGs can be decoded (export as 8-bit)"
+        )
+    _check_pixels(frame.width, frame.height, max_pixels)
 
 
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
@@ -114,10 +153,10 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
         raise ImageRejected(f"not JPEG data (file starts with bytes {data[:4].hex(' ')})")
     if kind != "JPEG":
         raise ImageRejected(f"{kind} data with a JPEG name")
-    announced = frame_size(data)
-    if announced is not None:
+    frame = frame_header(data)
+    if frame is not None:
         # Before Pillow sees the file, so a bomb costs nothing and gets our message.
-        _check_pixels(*announced, max_pixels)
+        _check_frame(frame, max_pixels)
     try:
         with warnings.catch_warnings():
             # Our own pixel cap below replaces Pillow's warning-only bomb check.
@@ -126,7 +165,9 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"image too large to decode safely: {exc}") from None
     except Exception as exc:  # Pillow raises many types for a broken header
-        raise ImageRejected(f"unreadable JPEG header: {exc}") from None
+        # Pillow names the in-memory buffer ("<_io.BytesIO object at 0x…>"): no use to anyone.
+        reason = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(exc))
+        raise ImageRejected(f"unreadable JPEG header: {reason}") from None
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageRejected(f"JPEG header announces {width}x{height} pixels")
