@@ -210,11 +210,19 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+# A temp file this old belongs to no live writer: a run that was killed left it behind.
+STALE_TEMP_SECONDS = 3600
+
+
 def _prepare_job_folders(rt: Runtime, job_id: str) -> None:
     final_input = layout.final_input_prefix(job_id)
-    for prefix in layout.job_folders(job_id):
-        if prefix != final_input:  # final_input/ belongs to the uploaders
-            rt.storage.ensure_folder(prefix)
+    stale_before = time.time_ns() - STALE_TEMP_SECONDS * 10**9
+    for prefix in (*layout.job_folders(job_id), layout.gallery_prefix(job_id)):
+        if prefix == final_input:  # final_input/ belongs to the uploaders
+            continue
+        rt.storage.ensure_folder(prefix)
+        for name in rt.storage.remove_stale_temp_files(prefix, stale_before):
+            log.info("removed %s/%s, left behind by an interrupted write", prefix, name)
 
 
 def run_step(rt: Runtime, step: StepName, job_id: str) -> StepReport:

@@ -75,6 +75,13 @@ class Storage(ABC):
     def provenance(self, key: str) -> str | None:
         """The `source` the uploader attached to the file, if the backend can carry one."""
 
+    def remove_stale_temp_files(self, prefix: str, older_than_ns: int) -> list[str]:
+        """Delete temp files a killed writer left in `prefix` before `older_than_ns`.
+
+        Only backends whose writes go through visible temp files have any; returns their names.
+        """
+        return []
+
     def copy(self, src: str, dst: str) -> None:
         """Copy `src` to `dst` atomically."""
         self.write_bytes(dst, self.read_bytes(src))

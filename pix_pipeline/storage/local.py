@@ -13,6 +13,7 @@ PROVENANCE_XATTR = "user.source"
 # A folder modified this recently has no trustworthy stamp: file systems store mtimes with a
 # coarse clock (up to 2 s on FAT), so a second change in the same tick could keep the mtime.
 RACY_STAMP_NS = 5 * 10**9
+TEMP_SUFFIX = ".tmp"
 
 
 class LocalStorage(Storage):
@@ -65,13 +66,22 @@ class LocalStorage(Storage):
         # inode catch a folder replaced by another one.
         return f"{stat.st_dev}:{stat.st_ino}:{stat.st_mtime_ns}"
 
+    def remove_stale_temp_files(self, prefix: str, older_than_ns: int) -> list[str]:
+        removed = []
+        for stored in self.list_files(prefix):
+            # The names write_bytes and copy give their temp files: ".{name}.{random}.tmp".
+            temp = stored.name.startswith(".") and stored.name.endswith(TEMP_SUFFIX)
+            if temp and stored.mtime_ns < older_than_ns and self.delete(f"{prefix}/{stored.name}"):
+                removed.append(stored.name)
+        return removed
+
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
 
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -86,7 +96,7 @@ class LocalStorage(Storage):
         source = self.path(src)
         target = self.path(dst)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
         os.close(fd)
         try:
             shutil.copyfile(source, tmp)
