@@ -149,11 +149,16 @@ def _transition(
     return before, after
 
 
+def _dialect_insert(session: Session, table: type[Any]) -> Any:
+    """An INSERT of the session's database dialect, which offers ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
+
+
 def _insert_ignoring_conflicts(session: Session, table: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the dialect of the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return _dialect_insert(session, table).on_conflict_do_nothing()
 
 
 class Registry:
@@ -380,18 +385,25 @@ class Registry:
         error_message: str | None,
         duration_ms: int,
     ) -> None:
+        values = {
+            "input_fingerprint": input_fingerprint,
+            "status": status,
+            "provider": provider,
+            "result": result,
+            "error_message": error_message,
+            "duration_ms": duration_ms,
+            "updated_at": utcnow(),
+        }
         with self.session() as s:
-            row = s.get(StepResultRow, (image_id, step))
-            if row is None:
-                row = StepResultRow(image_id=image_id, step=step, job_id=job_id)
-                s.add(row)
-            row.input_fingerprint = input_fingerprint
-            row.status = status
-            row.provider = provider
-            row.result = result
-            row.error_message = error_message
-            row.duration_ms = duration_ms
-            row.updated_at = utcnow()
+            # One statement either way, so two runs of the same job cannot both insert.
+            insert = _dialect_insert(s, StepResultRow).values(
+                image_id=image_id, step=step, job_id=job_id, **values
+            )
+            s.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[StepResultRow.image_id, StepResultRow.step], set_=values
+                )
+            )
 
     def set_image_outcome(
         self,
