@@ -1,19 +1,25 @@
 """Reads and writes of the registry. Every query the pipeline makes lives here."""
 
 import fcntl
+import functools
 import hashlib
+import inspect
+import logging
+import sqlite3
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from pix_pipeline.domain.gallery_state import (
@@ -32,28 +38,34 @@ from pix_pipeline.registry.schema import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The sensor (daemon process) and run workers write concurrently: WAL lets readers go on
-    # while one writer commits, and busy_timeout makes a writer wait instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        # The sensor (daemon process) and run workers write concurrently: WAL lets readers go
+        # on while one writer commits, and busy_timeout makes a writer wait instead of failing.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return apply
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """An engine for `url`; a SQLite file's folder is created on first use."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -161,12 +173,78 @@ def _insert_ignoring_conflicts(session: Session, table: type[Any]) -> Any:
     return _dialect_insert(session, table).on_conflict_do_nothing()
 
 
-class Registry:
-    """The registry database behind one engine; tables are created on first use."""
+# Waits between attempts when the database is busy or its connection dropped: about 15 s in
+# all, then RegistryUnavailable says what failed.
+RETRY_DELAYS = (0.1, 0.3, 1.0, 3.0, 10.0)
 
-    def __init__(self, engine: Engine) -> None:
+
+class RegistryUnavailable(RuntimeError):
+    """The database stayed locked or unreachable through every retry."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may pass by itself: a locked SQLite file, a lost PostgreSQL connection."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    message = str(exc.orig).lower()
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        return "locked" in message or "busy" in message
+    # PostgreSQL: the server went away, restarted, refused the connection, or chose this
+    # transaction as a deadlock or serialization victim.
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _retried(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(self: "Registry", *args: Any, **kwargs: Any) -> T:
+        for delay in (*self.retry_delays, None):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                if not is_transient(exc):
+                    raise
+                if delay is None:
+                    raise RegistryUnavailable(
+                        f"registry database {self.engine.url.render_as_string()}: {method.__name__}"
+                        f" failed {len(self.retry_delays) + 1} times, last with: {exc.orig}"
+                    ) from exc
+                log.warning("registry %s: %s; retrying in %.1f s", method.__name__, exc.orig, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _retry_transient_errors(cls: type["Registry"]) -> type["Registry"]:
+    """Wrap every public query method: each runs its own transaction, so it can run again."""
+    for name, member in list(vars(cls).items()):
+        if inspect.isfunction(member) and not name.startswith("_") and name not in _NOT_RETRIED:
+            setattr(cls, name, _retried(member))
+    return cls
+
+
+# Context managers hand out a connection to the caller; dispose touches no database.
+_NOT_RETRIED = frozenset({"dispose", "session", "gallery_lock"})
+
+
+@_retry_transient_errors
+class Registry:
+    """The registry database behind one engine; tables are created on first use.
+
+    Every method is one transaction; one that fails on a locked or lost database is retried
+    after RETRY_DELAYS, then raises RegistryUnavailable.
+    """
+
+    def __init__(self, engine: Engine, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
         self.engine = engine
-        upgrade_to_head(engine)
+        self.retry_delays = tuple(retry_delays)
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it is there)."""
+        upgrade_to_head(self.engine)
 
     @classmethod
     def from_url(cls, url: str) -> "Registry":
