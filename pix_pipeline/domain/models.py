@@ -106,10 +106,10 @@ class Box(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    x0: float = Field(ge=0.0, le=1.0)
-    y0: float = Field(ge=0.0, le=1.0)
-    x1: float = Field(ge=0.0, le=1.0)
-    y1: float = Field(ge=0.0, le=1.0)
+    x0: float = Field(ge=0.0, le=1.0, description="Left edge, 0 = left side of the image.")
+    y0: float = Field(ge=0.0, le=1.0, description="Top edge, 0 = top of the image.")
+    x1: float = Field(ge=0.0, le=1.0, description="Right edge, at least x0.")
+    y1: float = Field(ge=0.0, le=1.0, description="Bottom edge, at least y0.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Box":
@@ -123,15 +123,22 @@ class Detection(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    label: str
-    score: float = Field(ge=0.0, le=1.0)
-    box: Box | None = None
-    text: str | None = None
+    label: str = Field(description="What was found, e.g. `face`, `licence plate`, `sofa`.")
+    score: float = Field(ge=0.0, le=1.0, description="The detector's confidence, 0–1.")
+    box: Box | None = Field(default=None, description="Where, when the detector says so.")
+    text: str | None = Field(default=None, description="Text read there (OCR), if any.")
 
 
 class CategoryResult(BaseModel):
-    status: Finding = Finding.NOT_CHECKED
-    items: list[Detection] = Field(default_factory=list)
+    """One privacy category of one image."""
+
+    status: Finding = Field(
+        default=Finding.NOT_CHECKED,
+        description="`detected`, `clear`, or `not_checked` (never reported as clear).",
+    )
+    items: list[Detection] = Field(
+        default_factory=list, description="The findings; only when status is `detected`."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "CategoryResult":
@@ -146,15 +153,20 @@ PRIVACY_CATEGORIES = ("faces", "licence_plates", "logos", "text")
 class PrivacyResult(BaseModel):
     """Brief 5.2 b: faces, licence plates, logos, text (house numbers …)."""
 
-    provider: str
+    provider: str = Field(description="Which check produced this, with its version.")
     model_version: str | None = Field(default=None, description="Models the provider ran.")
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Settings the findings depend on, for re-evaluation."
     )
-    faces: CategoryResult = Field(default_factory=CategoryResult)
-    licence_plates: CategoryResult = Field(default_factory=CategoryResult)
-    logos: CategoryResult = Field(default_factory=CategoryResult)
-    text: CategoryResult = Field(default_factory=CategoryResult)
+    faces: CategoryResult = Field(default_factory=CategoryResult, description="People's faces.")
+    licence_plates: CategoryResult = Field(
+        default_factory=CategoryResult, description="Vehicle licence plates."
+    )
+    logos: CategoryResult = Field(default_factory=CategoryResult, description="Brand logos.")
+    text: CategoryResult = Field(
+        default_factory=CategoryResult,
+        description="Readable text such as house numbers, names on door signs.",
+    )
 
     def category(self, name: str) -> CategoryResult:
         if name not in PRIVACY_CATEGORIES:
@@ -166,36 +178,50 @@ class PrivacyResult(BaseModel):
 class DepthResult(BaseModel):
     """Brief 5.2 c: the optional depth map."""
 
-    provider: str
-    status: Literal["skipped", "not_checked", "done"]
-    depth_key: str | None = None
+    provider: str = Field(description="The depth model, or `disabled`.")
+    status: Literal["skipped", "not_checked", "done"] = Field(
+        description="`skipped` when depth is disabled, `done` when a map was written."
+    )
+    depth_key: str | None = Field(
+        default=None, description="Storage key of the 8-bit PNG depth map (pipeline/depth/)."
+    )
 
 
 class SemanticsResult(BaseModel):
     """Brief 5.2 d: the main input of the exposé."""
 
-    provider: str
-    status: Finding = Finding.NOT_CHECKED
-    caption_short: str | None = None
-    caption_long: str | None = None
-    room_type: RoomType | None = None
-    view_type: ViewType | None = None
-    objects: list[Detection] = Field(default_factory=list)
+    provider: str = Field(description="Which model described the image, with its version.")
+    status: Finding = Field(
+        default=Finding.NOT_CHECKED, description="`not_checked` while no model is connected."
+    )
+    caption_short: str | None = Field(default=None, description="A few words for a tile.")
+    caption_long: str | None = Field(default=None, description="A sentence or two for the exposé.")
+    room_type: RoomType | None = Field(default=None, description="Which room the photo shows.")
+    view_type: ViewType | None = Field(
+        default=None, description="Interior, exterior, detail, aerial, …"
+    )
+    objects: list[Detection] = Field(default_factory=list, description="Things in the photo.")
 
 
 class CleanupCandidate(BaseModel):
-    label: str
-    reason: str
-    box: Box | None = None
+    """Something that disturbs the photo and could be retouched."""
+
+    label: str = Field(description="What it is, e.g. `cable`, `person`, `car`.")
+    reason: str = Field(description="Why it disturbs.")
+    box: Box | None = Field(default=None, description="Where, when known.")
 
 
 class CleanupResult(BaseModel):
     """Brief 5.2 e: what could be removed later. SAM is never run automatically."""
 
-    provider: str
-    status: Finding = Finding.NOT_CHECKED
-    cleanup_possible: bool | None = None
-    cleanup_candidates: list[CleanupCandidate] = Field(default_factory=list)
+    provider: str = Field(description="Which rules or model judged the photo.")
+    status: Finding = Field(default=Finding.NOT_CHECKED, description="Whether it was judged.")
+    cleanup_possible: bool | None = Field(
+        default=None, description="Whether retouching would improve the photo; null: unknown."
+    )
+    cleanup_candidates: list[CleanupCandidate] = Field(
+        default_factory=list, description="What could be removed."
+    )
 
 
 class ThumbsResult(BaseModel):
@@ -212,86 +238,114 @@ class ThumbsResult(BaseModel):
 
 
 class StepSummary(BaseModel):
-    status: StepStatus | Literal["pending"]
-    provider: str | None = None
-    error_message: str | None = None
+    """How one step went for one image."""
+
+    status: StepStatus | Literal["pending"] = Field(
+        description="`ok`, `skipped`, `error`, or `pending` when it has not run yet."
+    )
+    provider: str | None = Field(default=None, description="Who did the work.")
+    error_message: str | None = Field(default=None, description="Why the step failed.")
 
 
 class Thumbnails(BaseModel):
-    small: str
-    large: str
-    small_size: tuple[int, int]
-    large_size: tuple[int, int]
+    """The two upright sRGB previews."""
+
+    small: str = Field(description="Storage key of the preview with a 400 px long edge.")
+    large: str = Field(description="Storage key of the preview with a 1600 px long edge.")
+    small_size: tuple[int, int] = Field(description="[width, height] of the small preview.")
+    large_size: tuple[int, int] = Field(description="[width, height] of the large preview.")
 
 
 class ImageMeta(BaseModel):
     """pipeline/meta/images/{image_id}.json: everything known about one image."""
 
-    schema_version: Literal["1.0"] = "1.0"
-    image_id: str
-    job_id: str
-    filename: str
-    storage_path: str
-    source: ImageSource
-    status: ImageStatus
-    error_message: str | None = None
-    content_hash: str | None = None
-    size_bytes: int | None = None
+    schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
+    image_id: str = Field(description="Stable id; kept when the file is replaced.")
+    job_id: str = Field(description="The job (folder under pix-jobs/).")
+    filename: str = Field(description="Name in final_input/ and in gallery/images/.")
+    storage_path: str = Field(description="Storage key of the original in final_input/.")
+    source: ImageSource = Field(description="Who delivered it: `editor` or `manual` (Daniel).")
+    status: ImageStatus = Field(
+        description="`pending_processing`, `processed`, `error` or `removed`."
+    )
+    error_message: str | None = Field(
+        default=None, description="Why the image is `error`: the file and the problem."
+    )
+    content_hash: str | None = Field(default=None, description="SHA-256 of the file's bytes.")
+    size_bytes: int | None = Field(default=None, description="File size.")
     width: int | None = Field(default=None, description="Width after EXIF orientation.")
     height: int | None = Field(default=None, description="Height after EXIF orientation.")
-    thumbnails: Thumbnails | None = None
-    gallery_key: str | None = None
-    steps: dict[StepName, StepSummary] = Field(default_factory=dict)
-    privacy: PrivacyResult | None = None
-    depth: DepthResult | None = None
-    semantics: SemanticsResult | None = None
-    cleanup: CleanupResult | None = None
+    thumbnails: Thumbnails | None = Field(default=None, description="The previews.")
+    gallery_key: str | None = Field(
+        default=None, description="Storage key of the copy in gallery/images/, once processed."
+    )
+    steps: dict[StepName, StepSummary] = Field(
+        default_factory=dict, description="Per step: how it went for this image."
+    )
+    privacy: PrivacyResult | None = Field(default=None, description="Privacy findings.")
+    depth: DepthResult | None = Field(default=None, description="The optional depth map.")
+    semantics: SemanticsResult | None = Field(default=None, description="What the photo shows.")
+    cleanup: CleanupResult | None = Field(default=None, description="What could be retouched.")
 
 
 class StatusCounts(BaseModel):
-    pending_processing: int = 0
-    processed: int = 0
-    error: int = 0
-    removed: int = 0
-    total: int = 0
+    """Images of the job by status."""
+
+    pending_processing: int = Field(default=0, description="Registered, not processed yet.")
+    processed: int = Field(default=0, description="Processed; these are in the gallery.")
+    error: int = Field(default=0, description="Rejected or failed; see `errors`.")
+    removed: int = Field(default=0, description="Deleted from final_input/.")
+    total: int = Field(default=0, description="All of the above.")
 
 
 class CaptionEntry(BaseModel):
-    image_id: str
-    filename: str
-    caption_short: str | None
-    caption_long: str | None
+    """The captions of one processed image."""
+
+    image_id: str = Field(description="The image.")
+    filename: str = Field(description="Its file name.")
+    caption_short: str | None = Field(description="A few words.")
+    caption_long: str | None = Field(description="A sentence or two.")
 
 
 class CleanupOption(BaseModel):
-    image_id: str
-    filename: str
-    candidates: list[CleanupCandidate]
+    """A processed image that retouching could improve."""
+
+    image_id: str = Field(description="The image.")
+    filename: str = Field(description="Its file name.")
+    candidates: list[CleanupCandidate] = Field(description="What could be removed.")
 
 
 class PrivacyCategorySummary(BaseModel):
+    """One privacy category over the processed images of the job."""
+
     detected: list[str] = Field(default_factory=list, description="Filenames with findings.")
-    clear: int = 0
-    not_checked: int = 0
+    clear: int = Field(default=0, description="Images checked and clear.")
+    not_checked: int = Field(default=0, description="Images not checked for this category.")
 
 
 class ImageProblem(BaseModel):
-    image_id: str
-    filename: str
-    error_message: str | None
+    """An image with status `error`."""
+
+    image_id: str = Field(description="The image.")
+    filename: str = Field(description="Its file name.")
+    error_message: str | None = Field(description="What is wrong with it.")
 
 
 class JobExpose(BaseModel):
     """pipeline/meta/job_expose.json (mirrored to gallery/expose.json): brief section 6."""
 
-    schema_version: Literal["1.0"] = "1.0"
-    job_id: str
-    counts: StatusCounts
+    schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
+    job_id: str = Field(description="The job (folder under pix-jobs/).")
+    counts: StatusCounts = Field(description="Images by status.")
     images: list[ImageMeta] = Field(description="Every processed image, in filename order.")
-    captions: list[CaptionEntry]
+    captions: list[CaptionEntry] = Field(description="Captions of the processed images.")
     room_types: dict[str, list[str]] = Field(description="Room type -> filenames.")
     view_types: dict[str, list[str]] = Field(description="View type -> filenames.")
     objects: dict[str, int] = Field(description="Object label -> number of images showing it.")
-    cleanup_options: list[CleanupOption]
-    privacy_summary: dict[str, PrivacyCategorySummary]
+    cleanup_options: list[CleanupOption] = Field(
+        description="Processed images that retouching could improve."
+    )
+    privacy_summary: dict[str, PrivacyCategorySummary] = Field(
+        description="Per category (faces, licence_plates, logos, text): findings over the job."
+    )
     errors: list[ImageProblem] = Field(description="Images with status 'error'.")
