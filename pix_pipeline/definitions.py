@@ -7,7 +7,7 @@ code location with a message that names the variable.
 import dagster as dg
 
 from pix_pipeline.analysis.factory import build_providers
-from pix_pipeline.defs.assets import processing_assets
+from pix_pipeline.defs.assets import final_input, processing_assets, released_gallery
 from pix_pipeline.defs.jobs import process_pix_job, release_gallery_job, revoke_gallery_job
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.defs.sensors import build_final_input_sensor
@@ -20,7 +20,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     build_providers(settings)  # a broken provider plugin fails now, not in the first run
     build_notifier(settings)
     return dg.Definitions(
-        assets=processing_assets,
+        assets=[final_input, *processing_assets, released_gallery],
         jobs=[process_pix_job, release_gallery_job, revoke_gallery_job],
         sensors=[build_final_input_sensor(settings.sensor_interval_seconds)],
         resources={"pix": PixResource()},

@@ -79,6 +79,7 @@ class Settings:
     hot_job_minutes: float
     verify_seconds: float
     removal_hold_minutes: float
+    stuck_pending_minutes: float
     privacy: PrivacyThresholds
 
 
@@ -145,6 +146,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "60",
         "When more than half of a job's files vanish at once, they are marked removed only"
         " after this long (0: at once).",
+    ),
+    "PIX_STUCK_PENDING_MINUTES": (
+        "60",
+        "An image still pending_processing this long after its last change fails the"
+        " no_image_stuck_pending check.",
     ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
     "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
@@ -271,6 +277,9 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         ),
         removal_hold_minutes=_parse_number(
             "PIX_REMOVAL_HOLD_MINUTES", get("PIX_REMOVAL_HOLD_MINUTES", "60"), float, 0
+        ),
+        stuck_pending_minutes=_parse_number(
+            "PIX_STUCK_PENDING_MINUTES", get("PIX_STUCK_PENDING_MINUTES", "60"), float, 1
         ),
         privacy=_parse_privacy(get),
     )

@@ -40,6 +40,17 @@ class FixedSemantics:
         )
 
 
+def one_face(provider: str) -> PrivacyResult:
+    """A privacy result with one face, no plate and no text."""
+    face = Detection(label="face", score=0.97, box=Box(x0=0.4, y0=0.1, x1=0.5, y1=0.25))
+    return PrivacyResult(
+        provider=provider,
+        faces=CategoryResult(status=Finding.DETECTED, items=[face]),
+        licence_plates=CategoryResult(status=Finding.CLEAR),
+        text=CategoryResult(status=Finding.CLEAR),
+    )
+
+
 class RedCornerFails:
     """Privacy check that crashes on photos whose top-left pixel is pure red, else finds a face."""
 
@@ -51,13 +62,7 @@ class RedCornerFails:
         r, g, b = image.getpixel((0, 0))[:3]  # type: ignore[index]
         if r > 200 and g < 60 and b < 60:
             raise RuntimeError("detector crashed on this photo")
-        face = Detection(label="face", score=0.97, box=Box(x0=0.4, y0=0.1, x1=0.5, y1=0.25))
-        return PrivacyResult(
-            provider=self.identity,
-            faces=CategoryResult(status=Finding.DETECTED, items=[face]),
-            licence_plates=CategoryResult(status=Finding.CLEAR),
-            text=CategoryResult(status=Finding.CLEAR),
-        )
+        return one_face(self.identity)
 
 
 class RecordingNotifier:
@@ -102,10 +107,4 @@ class FacesEverywhere:
     needs_image = False
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
-        face = Detection(label="face", score=0.9, box=Box(x0=0.1, y0=0.1, x1=0.2, y1=0.3))
-        return PrivacyResult(
-            provider=self.identity,
-            faces=CategoryResult(status=Finding.DETECTED, items=[face]),
-            licence_plates=CategoryResult(status=Finding.CLEAR),
-            text=CategoryResult(status=Finding.CLEAR),
-        )
+        return one_face(self.identity)

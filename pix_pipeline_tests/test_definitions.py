@@ -18,6 +18,7 @@ def test_definitions_load_with_every_asset_job_and_sensor(pix_root: Path):
     dg.Definitions.validate_loadable(loaded)
     keys = {key.to_user_string() for key in loaded.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {
+        "final_input",
         "thumbs",
         "privacy",
         "depth",
@@ -26,6 +27,27 @@ def test_definitions_load_with_every_asset_job_and_sensor(pix_root: Path):
         "image_meta",
         "job_expose",
         "gallery",
+        "released_gallery",
+    }
+    graph = loaded.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    # Left to right as the brief's flow: intake -> per-image steps -> job outputs -> release.
+    assert groups["final_input"] == "intake"
+    assert {groups[s] for s in ("thumbs", "privacy", "depth", "semantics", "cleanup")} == {
+        "per_image_steps"
+    }
+    assert {groups[s] for s in ("image_meta", "job_expose", "gallery")} == {"job_outputs"}
+    assert groups["released_gallery"] == "release"
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:pix"] and node.kinds, key
+        assert node.description, key
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {
+        ("privacy", "privacy_findings"),
+        ("image_meta", "no_image_stuck_pending"),
+        ("job_expose", "job_expose_schema"),
+        ("gallery", "gallery_matches_images"),
     }
     sensor = loaded.resolve_sensor_def("final_input_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

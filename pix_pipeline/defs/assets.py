@@ -1,8 +1,17 @@
-"""The asset graph of one job partition: per-image steps -> image_meta -> job_expose -> gallery."""
+"""The asset graph of one job partition, left to right as the brief's flow:
+
+final_input (intake) -> per-image steps -> image_meta -> job_expose -> gallery (job outputs)
+-> released_gallery (release, recorded by the release_gallery job).
+"""
+
+import json
+import warnings
+from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
-from pix_pipeline.defs.metadata import markdown_table
+from pix_pipeline.defs.metadata import image_table, markdown_table, status_counts
 from pix_pipeline.defs.partitions import RUN_REVISION_TAG, pix_jobs
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.domain import layout
@@ -10,10 +19,24 @@ from pix_pipeline.domain.expose import build_job_expose
 from pix_pipeline.domain.gallery import sync_gallery
 from pix_pipeline.domain.meta import process_final_images
 from pix_pipeline.domain.models import StepName
+from pix_pipeline.domain.overview import (
+    check_gallery,
+    contact_sheet,
+    detected_privacy,
+    gallery_tiles,
+    image_lines,
+    preview_tiles,
+    stuck_pending,
+)
+from pix_pipeline.domain.schemas import validate
 from pix_pipeline.domain.steps import UPSTREAM, run_step
+from pix_pipeline.runtime import Runtime
 
+INTAKE_GROUP = "intake"
 STEP_GROUP = "per_image_steps"
 JOB_GROUP = "job_outputs"
+RELEASE_GROUP = "release"
+OWNERS = ["team:pix"]
 
 STEP_DESCRIPTIONS: dict[StepName, str] = {
     StepName.THUMBS: "400 px and 1600 px upright sRGB previews of every new or changed photo"
@@ -26,31 +49,125 @@ STEP_DESCRIPTIONS: dict[StepName, str] = {
     StepName.CLEANUP: "Disturbing objects that could be retouched later (cleanup_possible,"
     " cleanup_candidates); SAM is never run automatically.",
 }
+STEP_KINDS: dict[StepName, set[str]] = {
+    StepName.THUMBS: {"python", "jpeg"},
+    StepName.PRIVACY: {"python", "opencv"},
+    StepName.DEPTH: {"python", "png"},
+    StepName.SEMANTICS: {"python"},
+    StepName.CLEANUP: {"python"},
+}
+
+final_input = dg.AssetSpec(
+    "final_input",
+    partitions_def=pix_jobs,
+    group_name=INTAKE_GROUP,
+    owners=OWNERS,
+    kinds={"jpeg"},
+    description="The finished photos in pix-jobs/{job}/final_input/, delivered by the editor or"
+    " Daniel. final_input_sensor registers new, changed and removed files and starts the run.",
+)
+released_gallery = dg.AssetSpec(
+    "released_gallery",
+    deps=["gallery"],
+    partitions_def=pix_jobs,
+    group_name=RELEASE_GROUP,
+    owners=OWNERS,
+    kinds={"jpeg", "json"},
+    description="The gallery as the customer sees it. Only the release_gallery job (Daniel, in"
+    " the launchpad) records it; revoke_gallery takes it back.",
+)
+
+# Assets that report checks must be annotated with the bare MaterializeResult class: Dagster
+# maps their extra check outputs only for that exact annotation (hence the type: ignores).
+PRIVACY_CHECK = "privacy_findings"
+SCHEMA_CHECK = "job_expose_schema"
+GALLERY_CHECK = "gallery_matches_images"
+STUCK_CHECK = "no_image_stuck_pending"
+
+
+def _job_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:
+    """A check evaluated per job partition, so each job shows its own result."""
+    with warnings.catch_warnings():
+        # Partitioned checks are marked preview in Dagster 1.13; unpartitioned ones would show
+        # one result for all jobs.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(
+            name, asset=asset, partitions_def=pix_jobs, description=description
+        )
+
+
+def _storage_location(rt: Runtime, key: str) -> dg.MetadataValue[str]:
+    where = rt.storage.location(key)
+    if where.startswith("s3://"):
+        return dg.MetadataValue.url(where)
+    return dg.MetadataValue.path(where)
+
+
+def _privacy_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
+    findings = detected_privacy(rt, job_id)
+    return dg.AssetCheckResult(
+        check_name=PRIVACY_CHECK,
+        passed=not findings,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(findings)} photo(s) with privacy findings: check them before"
+        " releasing (release_gallery needs acknowledge_privacy_findings: true)"
+        if findings
+        else "no privacy findings",
+        metadata={
+            "photos_with_findings": len(findings),
+            "findings": markdown_table(
+                ["file", "categories"], [(n, ", ".join(c)) for n, c in sorted(findings.items())]
+            ),
+        },
+    )
 
 
 def _step_asset(step: StepName) -> dg.AssetsDefinition:
+    checks = (
+        [
+            _job_check(
+                PRIVACY_CHECK,
+                step.value,
+                "Warns while any photo shows faces, licence plates, logos or text:"
+                " Daniel sees them before releasing.",
+            )
+        ]
+        if step is StepName.PRIVACY
+        else []
+    )
+
     @dg.asset(
         name=step.value,
         partitions_def=pix_jobs,
-        deps=[u.value for u in UPSTREAM[step]],
+        deps=[u.value for u in UPSTREAM[step]] or [final_input.key.to_user_string()],
         group_name=STEP_GROUP,
+        owners=OWNERS,
+        kinds=STEP_KINDS[step],
         description=STEP_DESCRIPTIONS[step],
+        check_specs=checks,
     )
-    def _asset(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult[None]:
-        report = run_step(pix.runtime, step, context.partition_key)
+    def _asset(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
+        rt = pix.runtime
+        job_id = context.partition_key
+        report = run_step(rt, step, job_id)
         counts = report.counts()
         context.log.info(f"{step}: {counts}")
         problems = [o for o in report.outcomes if o.outcome in ("error", "waiting", "blocked")]
-        return dg.MaterializeResult(
-            metadata={
-                **{f"images_{name}": value for name, value in counts.items()},
-                "seconds_total": round(sum(o.seconds for o in report.outcomes), 3),
-                "problems": markdown_table(
-                    ["file", "outcome", "message"],
-                    [(o.filename, o.outcome, o.message) for o in problems],
-                ),
-            }
-        )
+        metadata: dict[str, Any] = {
+            **{f"images_{name}": value for name, value in counts.items()},
+            "seconds_total": round(sum(o.seconds for o in report.outcomes), 3),
+            "problems": markdown_table(
+                ["file", "outcome", "message"],
+                [(o.filename, o.outcome, o.message) for o in problems],
+            ),
+        }
+        if step is StepName.THUMBS:
+            metadata["contact_sheet"] = dg.MetadataValue.md(
+                contact_sheet(rt, preview_tiles(rt, job_id))
+            )
+            metadata["folder"] = _storage_location(rt, layout.thumbs_prefix(job_id))
+        check_results = [_privacy_check(rt, job_id)] if step is StepName.PRIVACY else []
+        return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return _asset
 
@@ -62,22 +179,46 @@ step_assets = [_step_asset(step) for step in StepName]
     partitions_def=pix_jobs,
     deps=[s.value for s in StepName],
     group_name=JOB_GROUP,
+    owners=OWNERS,
+    kinds={"python", "json"},
     description="Settles every photo as processed or error and writes"
     " pipeline/meta/images/{image_id}.json.",
+    check_specs=[
+        _job_check(
+            STUCK_CHECK,
+            "image_meta",
+            "Fails when a photo has waited in pending_processing longer than"
+            " PIX_STUCK_PENDING_MINUTES.",
+        )
+    ],
 )
-def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult[None]:
-    report = process_final_images(pix.runtime, context.partition_key)
-    counts = report.counts()
-    context.log.info(f"image statuses: {counts}")
+def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    rt = pix.runtime
+    job_id = context.partition_key
+    report = process_final_images(rt, job_id)
+    rows = rt.registry.images_of_job(job_id)
+    lines = image_lines(rows)
+    context.log.info(f"image statuses: {report.counts()}")
+    minutes = rt.settings.stuck_pending_minutes
+    stuck = stuck_pending(rows, datetime.now(UTC), minutes)
     return dg.MaterializeResult(
         metadata={
-            **{f"status_{name}": n for name, n in sorted(counts.items())},
+            **status_counts(lines),
             "meta_files_written": report.written,
-            "images": markdown_table(
-                ["file", "status", "error"],
-                [(f, s, report.errors.get(f)) for f, s in sorted(report.statuses.items())],
-            ),
-        }
+            "images": image_table(lines),
+            "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=STUCK_CHECK,
+                passed=not stuck,
+                description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
+                f" {', '.join(stuck[:10])}"
+                if stuck
+                else f"no photo pending for more than {minutes:g} minutes",
+                metadata={"stuck": len(stuck)},
+            )
+        ],
     )
 
 
@@ -85,26 +226,50 @@ def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     partitions_def=pix_jobs,
     deps=[image_meta],
     group_name=JOB_GROUP,
+    owners=OWNERS,
+    kinds={"python", "json"},
     description="Aggregates all processed photos of the job into"
     " pipeline/meta/job_expose.json (captions, room types, objects, cleanup, privacy).",
+    check_specs=[
+        _job_check(
+            SCHEMA_CHECK,
+            "job_expose",
+            "job_expose.json as written validates against docs/schemas/job_expose.schema.json.",
+        )
+    ],
 )
-def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult[None]:
+def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    rt = pix.runtime
     job_id = context.partition_key
-    report = build_job_expose(pix.runtime, job_id)
+    report = build_job_expose(rt, job_id)
     doc = report.document
+    written = json.loads(rt.storage.read_bytes(layout.job_expose_key(job_id)))
+    problems = validate("job_expose", written)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(
-                str(pix.runtime.storage.describe()) + "/" + layout.job_expose_key(job_id)
-            ),
+            "path": _storage_location(rt, layout.job_expose_key(job_id)),
             "rewritten": report.written,
             "processed_images": doc.counts.processed,
             "error_images": doc.counts.error,
-            "room_types": dg.MetadataValue.json({k: len(v) for k, v in doc.room_types.items()}),
+            "room_types": markdown_table(
+                ["room type", "photos"], [(k, ", ".join(v)) for k, v in doc.room_types.items()]
+            ),
+            "captions": markdown_table(
+                ["file", "short caption", "long caption"],
+                [(c.filename, c.caption_short, c.caption_long) for c in doc.captions],
+            ),
             "privacy_findings": dg.MetadataValue.json(
                 {k: v.detected for k, v in doc.privacy_summary.items() if v.detected}
             ),
-        }
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=SCHEMA_CHECK,
+                passed=not problems,
+                description="; ".join(problems[:5]) if problems else "valid",
+                metadata={"problems": len(problems)},
+            )
+        ],
     )
 
 
@@ -112,10 +277,20 @@ def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     partitions_def=pix_jobs,
     deps=[job_expose],
     group_name=JOB_GROUP,
+    owners=OWNERS,
+    kinds={"jpeg", "json"},
     description="Draft customer gallery (gallery/images/, gallery/expose.json), invisible to the"
     " customer until release_gallery; after a release, changes wait as update_pending.",
+    check_specs=[
+        _job_check(
+            GALLERY_CHECK,
+            "gallery",
+            "gallery/images/ holds exactly the processed photos (after a release:"
+            " exactly the released ones): no stray file, none missing.",
+        )
+    ],
 )
-def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult[None]:
+def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     job_id = context.partition_key
     rt = pix.runtime
     report = sync_gallery(rt, job_id)
@@ -127,6 +302,10 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
             f"gallery of {job_id} is released: {len(report.pending_changes)} change(s) wait for"
             " the next release_gallery run"
         )
+    rows = rt.registry.images_of_job(job_id)
+    job = rt.registry.get_job(job_id)
+    assert job is not None
+    checked = check_gallery(rt, job, rows)
     return dg.MaterializeResult(
         metadata={
             "gallery_status": report.gallery_status,
@@ -135,7 +314,25 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
             "copied": len(report.copied),
             "deleted": len(report.deleted),
             "pending_changes": markdown_table(["change"], [(c,) for c in report.pending_changes]),
-        }
+            "images": image_table(image_lines(rows)),
+            "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
+            "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=GALLERY_CHECK,
+                passed=checked.passed,
+                description="gallery/images/ holds exactly the expected photos"
+                if checked.passed
+                else f"stray: {', '.join(checked.stray) or '–'}; missing:"
+                f" {', '.join(checked.missing) or '–'}",
+                metadata={
+                    "expected": len(checked.expected),
+                    "stray": len(checked.stray),
+                    "missing": len(checked.missing),
+                },
+            )
+        ],
     )
 
 

@@ -79,6 +79,19 @@ def release_job_gallery(
             description=f"job {job_id} is released, but the customer notification failed"
             f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
         )
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key="released_gallery",
+            partition=job_id,
+            description=f"release #{report.release_number} by {config.approved_by}",
+            metadata={
+                "release_number": report.release_number,
+                "images_released": report.image_count,
+                "approved_by": config.approved_by,
+                "note": config.note,
+            },
+        )
+    )
     context.log.info(
         f"released {job_id}: {report.image_count} images, release #{report.release_number};"
         f" {report.notifications_sent} customer notification(s) handed to"

@@ -4,6 +4,8 @@ from collections.abc import Iterable, Sequence
 
 import dagster as dg
 
+from pix_pipeline.domain.overview import ImageLine
+
 MAX_TABLE_ROWS = 60
 
 
@@ -23,3 +25,41 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> d
     if not all_rows:
         lines.append("| " + " | ".join("–" for _ in header) + " |")
     return dg.MetadataValue.md("\n".join(lines))
+
+
+IMAGE_TABLE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("filename", "string", description="Name in final_input/."),
+        dg.TableColumn("source", "string", description="editor or manual (Daniel)."),
+        dg.TableColumn("status", "string", description="pending_processing, processed, error."),
+        dg.TableColumn("error", "string", description="Why the image is error."),
+        dg.TableColumn("privacy", "string", description="Privacy findings."),
+        dg.TableColumn("room_type", "string", description="Room the photo shows."),
+    ]
+)
+
+
+def image_table(lines: Sequence[ImageLine]) -> dg.TableMetadataValue:
+    """The per-image table, cut at MAX_TABLE_ROWS rows like the markdown tables."""
+    records = [
+        dg.TableRecord(
+            {
+                "filename": line.filename,
+                "source": line.source,
+                "status": line.status,
+                "error": line.error[:200],
+                "privacy": line.privacy,
+                "room_type": line.room_type,
+            }
+        )
+        for line in lines[:MAX_TABLE_ROWS]
+    ]
+    return dg.MetadataValue.table(records, schema=IMAGE_TABLE_SCHEMA)
+
+
+def status_counts(lines: Sequence[ImageLine]) -> dict[str, int]:
+    """images_<status> -> count, for every status that occurs."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[f"images_{line.status}"] = counts.get(f"images_{line.status}", 0) + 1
+    return dict(sorted(counts.items()))

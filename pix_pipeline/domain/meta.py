@@ -56,7 +56,7 @@ class MetaReport:
         return out
 
 
-def _current_results(
+def current_results(
     rt: Runtime, image: ImageRow, results: dict[tuple[str, str], StepResultRow]
 ) -> dict[StepName, StepResultRow | None]:
     """Each step's stored result if it was computed from the image's current content."""
@@ -92,7 +92,7 @@ def settle_image(
         return ImageMeta(
             **base, status=ImageStatus(image.status), error_message=image.error_message
         )
-    current = _current_results(rt, image, results)
+    current = current_results(rt, image, results)
     steps = {
         step: StepSummary(
             status=StepStatus(row.status) if row else "pending",

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from pydantic import BaseModel
 
 from pix_pipeline.domain.models import ImageMeta, JobExpose
@@ -48,6 +49,15 @@ def json_schema(stem: str) -> dict[str, Any]:
         "title": f"{stem} ({location})",
         "description": f"{summary} {schema.get('description', '')}".strip(),
     }
+
+
+def validate(stem: str, document: object) -> list[str]:
+    """Where `document` breaks its schema, one line per problem (empty: it is valid)."""
+    validator = jsonschema.Draft202012Validator(json_schema(stem))
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    ]
 
 
 def _type_of(prop: dict[str, Any]) -> str:

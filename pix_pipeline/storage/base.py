@@ -33,6 +33,10 @@ class Storage(ABC):
         """A human-readable location, for logs and metadata."""
 
     @abstractmethod
+    def location(self, key: str) -> str:
+        """Where `key` is for a person: a filesystem path or an s3:// URL."""
+
+    @abstractmethod
     def list_folders(self, prefix: str) -> list[str]:
         """Names of the folders directly under `prefix` (empty when it does not exist)."""
 

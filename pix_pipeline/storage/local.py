@@ -25,6 +25,9 @@ class LocalStorage(Storage):
     def describe(self) -> str:
         return str(self.root)
 
+    def location(self, key: str) -> str:
+        return str(self.path(key))
+
     def path(self, key: str) -> Path:
         parts = key.split("/")
         if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):

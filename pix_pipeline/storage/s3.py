@@ -88,6 +88,9 @@ class S3Storage(Storage):
         self.prefix = prefix.strip("/")
         self.endpoint = endpoint
 
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.object_key(key)}"
+
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         return f"{where} at {self.endpoint}" if self.endpoint else where

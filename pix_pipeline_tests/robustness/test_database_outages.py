@@ -18,23 +18,29 @@ from pix_pipeline.registry.repository import (
 FAST = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
-def hold_write_lock(path: Path, seconds: float, started: threading.Event) -> None:
-    """Another process's long write transaction, as a second connection holding the lock."""
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    conn.execute("BEGIN EXCLUSIVE")
-    started.set()
-    time.sleep(seconds)
-    conn.execute("ROLLBACK")
-    conn.close()
-
-
-def test_a_locked_sqlite_database_is_retried_until_the_lock_goes(tmp_path: Path):
+def locked_registry(tmp_path: Path, seconds: float) -> tuple[Registry, threading.Thread]:
+    """A registry with a 20 ms busy timeout, and a thread holding the database's write lock
+    for `seconds` (another process's long write transaction) that has already taken it."""
     path = tmp_path / "registry.sqlite3"
     registry = Registry(make_engine(f"sqlite:///{path}", sqlite_busy_timeout_ms=20), FAST)
     started = threading.Event()
-    holder = threading.Thread(target=hold_write_lock, args=(path, 0.5, started))
+
+    def hold() -> None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        started.set()
+        time.sleep(seconds)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
     holder.start()
     started.wait()
+    return registry, holder
+
+
+def test_a_locked_sqlite_database_is_retried_until_the_lock_goes(tmp_path: Path):
+    registry, holder = locked_registry(tmp_path, 0.5)
     begun = time.monotonic()
     registry.apply_changes(JobChanges("J1", new=[]))  # fails "database is locked" at first
     waited = time.monotonic() - begun
@@ -45,12 +51,7 @@ def test_a_locked_sqlite_database_is_retried_until_the_lock_goes(tmp_path: Path)
 
 
 def test_a_database_locked_for_good_gives_a_clear_error(tmp_path: Path):
-    path = tmp_path / "registry.sqlite3"
-    registry = Registry(make_engine(f"sqlite:///{path}", sqlite_busy_timeout_ms=20), FAST)
-    started = threading.Event()
-    holder = threading.Thread(target=hold_write_lock, args=(path, 3.0, started))
-    holder.start()
-    started.wait()
+    registry, holder = locked_registry(tmp_path, 3.0)
     try:
         with pytest.raises(RegistryUnavailable, match=r"apply_changes failed 6 times.*locked"):
             registry.apply_changes(JobChanges("J1", new=[]))

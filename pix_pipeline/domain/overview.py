@@ -1,0 +1,185 @@
+"""What Daniel sees of a job in the UI: per-image rows, a contact sheet, and the job's checks.
+
+Pure domain code: the Dagster wiring in `defs/` turns these values into metadata and asset
+check results.
+"""
+
+import base64
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from PIL import Image
+
+from pix_pipeline.domain import layout
+from pix_pipeline.domain.meta import current_results
+from pix_pipeline.domain.models import (
+    PRIVACY_CATEGORIES,
+    Finding,
+    GalleryVisibility,
+    ImageMeta,
+    ImageStatus,
+    PrivacyResult,
+    StepName,
+    StepStatus,
+    ThumbsResult,
+)
+from pix_pipeline.domain.release import privacy_findings
+from pix_pipeline.domain.steps import processable_images
+from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.runtime import Runtime
+
+# Materialization metadata is stored in the event log with every run: keep a sheet small.
+CONTACT_SHEET_BUDGET = 60 * 1024
+CONTACT_SHEET_EDGE = 96
+
+
+@dataclass(frozen=True)
+class ImageLine:
+    """One image as the per-image table shows it."""
+
+    filename: str
+    source: str
+    status: str
+    error: str
+    privacy: str
+    room_type: str
+
+
+def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
+    """Every image of the job that has not been removed, in filename order."""
+    findings = privacy_findings(rows)
+    lines = []
+    for row in sorted(rows, key=lambda r: r.filename):
+        if row.status == ImageStatus.REMOVED:
+            continue
+        meta = ImageMeta.model_validate(row.meta) if row.meta else None
+        room = meta.semantics.room_type if meta and meta.semantics else None
+        lines.append(
+            ImageLine(
+                filename=row.filename,
+                source=row.source,
+                status=row.status,
+                error=row.error_message or "",
+                privacy=", ".join(findings.get(row.filename, [])),
+                room_type=room.value if room else "",
+            )
+        )
+    return lines
+
+
+def gallery_tiles(rows: list[ImageRow]) -> list[tuple[str, str]]:
+    """(filename, small preview key) of every processed image, in filename order."""
+    tiles = []
+    for row in sorted(rows, key=lambda r: r.filename):
+        if row.status == ImageStatus.PROCESSED and row.meta:
+            thumbnails = ImageMeta.model_validate(row.meta).thumbnails
+            if thumbnails is not None:
+                tiles.append((row.filename, thumbnails.small))
+    return tiles
+
+
+def preview_tiles(rt: Runtime, job_id: str) -> list[tuple[str, str]]:
+    """(filename, small preview key) of every image whose current previews exist."""
+    results = rt.registry.step_results(job_id)
+    tiles = []
+    for image in sorted(
+        processable_images(rt.registry.images_of_job(job_id)), key=lambda r: r.filename
+    ):
+        row = current_results(rt, image, results)[StepName.THUMBS]
+        if row is not None and row.result is not None and row.status == StepStatus.OK.value:
+            tiles.append((image.filename, ThumbsResult.model_validate(row.result).small_key))
+    return tiles
+
+
+def contact_sheet(
+    rt: Runtime, tiles: list[tuple[str, str]], budget: int = CONTACT_SHEET_BUDGET
+) -> str:
+    """Markdown with a small embedded JPEG per (filename, preview key), within `budget` bytes."""
+    if not tiles:
+        return "_no previews yet_"
+    parts: list[str] = []
+    size = 0
+    for filename, key in tiles:
+        try:
+            data = rt.storage.read_bytes(key)
+        except FileNotFoundError:
+            continue
+        with Image.open(io.BytesIO(data)) as preview:
+            tile = preview.convert("RGB")
+            tile.thumbnail((CONTACT_SHEET_EDGE, CONTACT_SHEET_EDGE))
+            buffer = io.BytesIO()
+            tile.save(buffer, format="JPEG", quality=60, optimize=True)
+        alt = filename.replace("]", "").replace("[", "")
+        part = f"![{alt}](data:image/jpeg;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+        if size + len(part) + 100 > budget:
+            break
+        parts.append(part)
+        size += len(part) + 1
+    rest = len(tiles) - len(parts)
+    tail = f"\n\n… and {rest} more (too many for one sheet)" if rest > 0 else ""
+    return " ".join(parts) + tail
+
+
+def detected_privacy(rt: Runtime, job_id: str) -> dict[str, list[str]]:
+    """filename -> categories found by the privacy results of the images' current content.
+
+    Read from the step results, so it is right as soon as the privacy step has run (the image
+    meta that `privacy_findings` reads is settled later, by image_meta).
+    """
+    results = rt.registry.step_results(job_id)
+    findings: dict[str, list[str]] = {}
+    for image in processable_images(rt.registry.images_of_job(job_id)):
+        row = current_results(rt, image, results)[StepName.PRIVACY]
+        if row is None or row.result is None or row.status != StepStatus.OK.value:
+            continue
+        privacy = PrivacyResult.model_validate(row.result)
+        detected = [c for c in PRIVACY_CATEGORIES if privacy.category(c).status is Finding.DETECTED]
+        if detected:
+            findings[image.filename] = detected
+    return findings
+
+
+@dataclass
+class GalleryCheck:
+    """The gallery folder against what it should hold."""
+
+    expected: set[str] = field(default_factory=set)
+    stray: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.stray and not self.missing
+
+
+def check_gallery(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> GalleryCheck:
+    """Files in gallery/images/ against what the gallery should hold.
+
+    An internal gallery holds exactly the processed images; a released one holds what was
+    released (the rows with a `gallery_hash`) until the next release applies pending changes.
+    """
+    job_id = job.job_id
+    if job.gallery_visibility == GalleryVisibility.INTERNAL:
+        expected = {r.filename for r in rows if r.status == ImageStatus.PROCESSED}
+    else:
+        expected = {r.filename for r in rows if r.gallery_hash is not None}
+    present = {
+        f.name
+        for f in rt.storage.list_files(layout.gallery_images_prefix(job_id))
+        if not f.name.startswith(".")
+    }
+    return GalleryCheck(expected, sorted(present - expected), sorted(expected - present))
+
+
+def stuck_pending(rows: list[ImageRow], now: datetime, minutes: float) -> list[str]:
+    """Images still `pending_processing` longer than `minutes` after their last change."""
+    limit = now - timedelta(minutes=minutes)
+    stuck = []
+    for row in rows:
+        changed = (
+            row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=now.tzinfo)
+        )
+        if row.status == ImageStatus.PENDING_PROCESSING and changed < limit:
+            stuck.append(row.filename)
+    return sorted(stuck)

@@ -1,0 +1,122 @@
+"""What Daniel sees in the UI: materialization metadata and per-job asset checks."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pix_pipeline.domain.overview import contact_sheet, gallery_tiles, stuck_pending
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import load_settings
+from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
+
+JOB = "COCKPIT1"
+
+
+def materialization(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
+    [event] = [
+        m for m in result.asset_materializations_for_node(asset) if m.asset_key.path == [asset]
+    ]
+    return {
+        k: v if isinstance(v, dg.TableMetadataValue) else v.value for k, v in event.metadata.items()
+    }
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+@pytest.fixture
+def run(pix_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:FacesEverywhere")
+    with dg.instance_for_test() as instance:
+        harness = Harness(pix_root, instance)
+        folder = harness.final_input(JOB)
+        for i in range(3):
+            write_settled(folder / f"IMG_{i}.jpg", jpeg_bytes(photo((640, 480), seed=i)))
+        write_settled(folder / "broken.jpg", b"\xff\xd8\xff garbage")
+        harness.tick()
+        yield harness, harness.run(JOB)
+        harness.close()
+
+
+def test_image_meta_and_gallery_carry_a_per_image_table(run):  # type: ignore[no-untyped-def]
+    _, result = run
+    for asset in ("image_meta", "gallery"):
+        table = materialization(result, asset)["images"]
+        assert isinstance(table, dg.TableMetadataValue)
+        rows = {r.data["filename"]: r.data for r in table.records}
+        assert rows["IMG_0.jpg"]["status"] == "processed"
+        assert rows["IMG_0.jpg"]["privacy"] == "faces"
+        assert rows["IMG_0.jpg"]["source"] == "editor"
+        assert rows["broken.jpg"]["status"] == "error" and "JPEG" in rows["broken.jpg"]["error"]
+    meta = materialization(result, "image_meta")
+    assert (meta["images_processed"], meta["images_error"]) == (3, 1)
+
+
+def test_thumbs_and_gallery_show_a_small_contact_sheet(run):  # type: ignore[no-untyped-def]
+    _, result = run
+    for asset in ("thumbs", "gallery"):
+        sheet = materialization(result, asset)["contact_sheet"]
+        assert isinstance(sheet, str)
+        assert sheet.count("](data:image/jpeg;base64,") == 3
+        assert "![IMG_0.jpg]" in sheet
+        assert len(sheet.encode()) < 64 * 1024
+
+
+def test_job_expose_shows_captions_room_types_and_its_path(run):  # type: ignore[no-untyped-def]
+    _, result = run
+    meta = materialization(result, "job_expose")
+    assert str(meta["path"]).endswith(f"pix-jobs/{JOB}/pipeline/meta/job_expose.json")
+    assert Path(str(meta["path"])).is_file()
+    assert "room type" in str(meta["room_types"]) and "file" in str(meta["captions"])
+    assert meta["privacy_findings"] == {"faces": ["IMG_0.jpg", "IMG_1.jpg", "IMG_2.jpg"]}
+
+
+def test_the_checks_pass_or_warn_per_job(run):  # type: ignore[no-untyped-def]
+    _, result = run
+    found = checks(result)
+    assert found["job_expose_schema"].passed
+    assert found["gallery_matches_images"].passed
+    assert found["no_image_stuck_pending"].passed
+    privacy = found["privacy_findings"]
+    assert not privacy.passed and privacy.severity == dg.AssetCheckSeverity.WARN
+    assert "3 photo(s) with privacy findings" in (privacy.description or "")
+    for evaluation in found.values():
+        assert evaluation.partition == JOB
+
+
+def test_a_missing_gallery_file_fails_the_gallery_check(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    (harness.job_path(JOB, "gallery/images") / "IMG_1.jpg").unlink()
+    again = harness.run(JOB)
+    check = checks(again)["gallery_matches_images"]
+    assert not check.passed and "missing: IMG_1.jpg" in (check.description or "")
+
+
+def test_a_contact_sheet_stays_within_its_budget(run):  # type: ignore[no-untyped-def]
+    _, _ = run
+    rt = build_runtime(load_settings())
+    try:
+        rows = rt.registry.images_of_job(JOB)
+        sheet = contact_sheet(rt, gallery_tiles(rows), budget=1200)
+    finally:
+        rt.close()
+    assert len(sheet) <= 1200 and sheet.count("data:image/jpeg") == 1
+    assert "more (too many for one sheet)" in sheet
+
+
+def test_images_pending_too_long_are_reported(run):  # type: ignore[no-untyped-def]
+    _, _ = run
+    rt = build_runtime(load_settings())
+    try:
+        rows = rt.registry.images_of_job(JOB)
+    finally:
+        rt.close()
+    for row in rows:
+        row.status = "pending_processing"
+    now = datetime.now(UTC)
+    assert stuck_pending(rows, now, 60) == []
+    assert stuck_pending(rows, now + timedelta(minutes=61), 60) == sorted(r.filename for r in rows)
