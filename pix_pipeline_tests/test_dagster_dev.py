@@ -1,6 +1,7 @@
 """The README's promise, end to end: `dagster dev` with the sensor on, photos dropped into a
 job folder become a draft gallery, and a release launched through the webserver publishes it."""
 
+import json
 import os
 import shutil
 import socket
@@ -8,8 +9,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,7 +87,107 @@ def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:
         return []
 
 
-def test_dropped_photos_become_a_released_gallery_through_dagster_dev(dagster_dev):
+def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """One query against the webserver's GraphQL endpoint; fails on GraphQL errors."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
+CHECK_EXECUTION = """
+query ($asset: [String!]!, $check: String!, $partition: String) {
+  assetCheckExecutions(assetKey: {path: $asset}, checkName: $check, partition: $partition,
+                       limit: 1) {
+    status
+    evaluation { success severity description partition }
+  }
+}"""
+
+MATERIALIZATION = """
+query ($asset: [String!]!, $partition: String!) {
+  assetOrError(assetKey: {path: $asset}) {
+    ... on Asset {
+      assetMaterializations(partitions: [$partition], limit: 1) {
+        partition
+        metadataEntries {
+          label
+          ... on TableMetadataEntry { table { records } }
+          ... on MarkdownMetadataEntry { mdStr }
+        }
+      }
+    }
+  }
+}"""
+
+
+def check_the_ui(port: int, log: Path) -> None:
+    """What Daniel finds in the UI, read through the webserver's GraphQL API."""
+    repos = graphql(
+        port,
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes {"
+        " name location { name } sensors { name sensorState { status } } } } } }",
+    )["repositoriesOrError"]["nodes"]
+    [repo] = repos
+    sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
+    assert sensors == {"final_input_sensor": "RUNNING"}
+
+    node = graphql(
+        port,
+        '{ assetNodeOrError(assetKey: {path: ["gallery"]})'
+        " { ... on AssetNode { partitionKeys } } }",
+    )["assetNodeOrError"]
+    assert JOB in node["partitionKeys"]
+
+    def check(asset: str, name: str) -> dict[str, Any] | None:
+        found = graphql(port, CHECK_EXECUTION, {"asset": [asset], "check": name, "partition": JOB})[
+            "assetCheckExecutions"
+        ]
+        return found[0]["evaluation"] if found and found[0]["evaluation"] else None
+
+    gallery_check = wait_for(
+        lambda: check("gallery", "gallery_matches_images"), 60, "the gallery check", log
+    )
+    assert gallery_check["success"] and gallery_check["partition"] == JOB
+    schema_check = check("job_expose", "job_expose_schema")
+    assert schema_check is not None and schema_check["success"]
+    stuck = check("image_meta", "no_image_stuck_pending")
+    assert stuck is not None and stuck["success"]
+    privacy = check("privacy", "privacy_findings")
+    assert privacy is not None and privacy["severity"] == "WARN"
+
+    materialization = graphql(port, MATERIALIZATION, {"asset": ["gallery"], "partition": JOB})
+    [latest] = materialization["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in latest["metadataEntries"]}
+    records = [json.loads(r) for r in entries["images"]["table"]["records"]]
+    assert sorted(r["filename"] for r in records) == [f"IMG_{i:04d}.jpg" for i in range(5)]
+    assert {r["status"] for r in records} == {"processed"}
+    assert entries["contact_sheet"]["mdStr"].count("(data:image/jpeg;base64,") == 5
+
+    location, name = repo["location"]["name"], repo["name"]
+    schema = graphql(
+        port,
+        "query ($selector: PipelineSelector!) { runConfigSchemaOrError(selector: $selector) {"
+        " ... on RunConfigSchema { allConfigTypes { key"
+        " ... on CompositeConfigType { fields { name } } } } } }",
+        {
+            "selector": {
+                "repositoryLocationName": location,
+                "repositoryName": name,
+                "pipelineName": "release_gallery",
+            }
+        },
+    )["runConfigSchemaOrError"]["allConfigTypes"]
+    field_sets = [{f["name"] for f in t.get("fields") or []} for t in schema]
+    assert {"approved_by", "note", "acknowledge_privacy_findings"} in field_sets
+
+
+def test_dropped_photos_show_up_in_the_ui_and_become_a_released_gallery(dagster_dev):
     from dagster_graphql import DagsterGraphQLClient
 
     root, port, log = dagster_dev
@@ -106,6 +209,7 @@ def test_dropped_photos_become_a_released_gallery_through_dagster_dev(dagster_de
     assert job == [("draft_ready", "internal")]
     assert (root / "pix-jobs" / JOB / "gallery" / "expose.json").is_file()
     assert len(list((root / "pix-jobs" / JOB / "pipeline" / "thumbs").iterdir())) == 10
+    check_the_ui(port, log)
 
     client = DagsterGraphQLClient("127.0.0.1", port_number=port)
     run_id = client.submit_job_execution(
