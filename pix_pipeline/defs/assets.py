@@ -313,7 +313,11 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
             "images_in_gallery": report.image_count,
             "copied": len(report.copied),
             "deleted": len(report.deleted),
-            "pending_changes": markdown_table(["change"], [(c,) for c in report.pending_changes]),
+            # Changes wait only in a released gallery; a draft has just taken them.
+            "pending_changes": markdown_table(
+                ["change waiting for release_gallery"],
+                [(c,) for c in report.pending_changes] if report.held_for_release else [],
+            ),
             "images": image_table(image_lines(rows)),
             "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
             "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
