@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from pydantic import BaseModel
 
 from pix_pipeline.domain.models import ImageMeta, JobExpose
@@ -53,6 +52,9 @@ def json_schema(stem: str) -> dict[str, Any]:
 
 def validate(stem: str, document: object) -> list[str]:
     """Where `document` breaks its schema, one line per problem (empty: it is valid)."""
+    # Imported here: it costs 0.15 s, and every step process of a run imports this module.
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(json_schema(stem))
     return [
         f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
