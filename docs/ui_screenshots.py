@@ -2,12 +2,15 @@
 
 Starts `dagster dev` on a temporary instance and storage with a demo job of five photos,
 waits until the job's gallery is drafted and checked, then has headless Chromium
-(Debian: `apt-get install chromium`) photograph two pages of the UI into docs/images/.
+(Debian: `apt-get install chromium`) photograph the UI into docs/images/: the asset graph, a
+gallery materialization, and its contact sheet opened.
 
     .venv/bin/python docs/ui_screenshots.py [--chromium /usr/bin/chromium]
 """
 
 import argparse
+import asyncio
+import base64
 import io
 import json
 import os
@@ -20,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -75,24 +79,82 @@ def gallery_checked(port: int) -> bool:
     return bool(executions and executions[0].get("evaluation"))
 
 
-def screenshot(chromium: str, url: str, target: Path, height: int = 1000) -> None:
-    subprocess.run(
-        [
-            chromium,
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            f"--window-size=1600,{height}",
-            "--virtual-time-budget=25000",
-            f"--screenshot={target}",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    print(f"wrote {target.relative_to(PROJECT)} ({target.stat().st_size // 1024} KiB)")
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (websockets ships with Dagster)."""
+
+    def __init__(self, chromium: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                chromium,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--remote-debugging-port={self.port}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def page_socket(self) -> str:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json", timeout=5) as r:
+                    targets = json.loads(r.read())
+                return str(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+            except (OSError, StopIteration):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def shoot(self, url: str, target: Path, height: int = 1000, click: str | None = None) -> None:
+        """Open `url`, optionally click the last element whose text is `click`, save a PNG."""
+        asyncio.run(self._shoot(url, target, height, click))
+        print(f"wrote {target.relative_to(PROJECT)} ({target.stat().st_size // 1024} KiB)")
+
+    async def _shoot(self, url: str, target: Path, height: int, click: str | None) -> None:
+        import websockets
+
+        async with websockets.connect(self.page_socket(), max_size=2**26) as ws:
+            counter = 0
+
+            async def call(method: str, **params: object) -> dict[str, Any]:
+                nonlocal counter
+                counter += 1
+                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message.get("id") == counter:
+                        return dict(message.get("result", {}))
+
+            await call(
+                "Emulation.setDeviceMetricsOverride",
+                width=1600,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+            await call("Page.navigate", url=url)
+            await asyncio.sleep(8)  # the UI loads its data after the page
+            if click is not None:
+                script = (
+                    "(() => { const hits = [...document.querySelectorAll('a, button, span')]"
+                    f".filter(e => e.textContent.trim() === {json.dumps(click)});"
+                    " if (hits.length) hits[hits.length - 1].click(); return hits.length; })()"
+                )
+                found = await call("Runtime.evaluate", expression=script, returnByValue=True)
+                if not found.get("result", {}).get("value"):
+                    raise RuntimeError(f"nothing to click named {click!r} on {url}")
+                await asyncio.sleep(2)
+            shot = await call("Page.captureScreenshot", format="png")
+            target.write_bytes(base64.b64decode(shot["data"]))
 
 
 def main() -> int:
@@ -138,13 +200,14 @@ def main() -> int:
                     return 1
                 time.sleep(2)
             base = f"http://127.0.0.1:{port}"
-            screenshot(args.chromium, f"{base}/asset-groups", OUT / "asset_graph.png")
-            screenshot(
-                args.chromium,
-                f"{base}/assets/gallery?view=partitions&partition={JOB}",
-                OUT / "gallery_materialization.png",
-                height=1300,
-            )
+            gallery = f"{base}/assets/gallery?view=partitions&partition={JOB}"
+            browser = Browser(args.chromium)
+            try:
+                browser.shoot(f"{base}/asset-groups", OUT / "asset_graph.png")
+                browser.shoot(gallery, OUT / "gallery_materialization.png", height=1300)
+                browser.shoot(gallery, OUT / "contact_sheet.png", click="[Show Markdown]")
+            finally:
+                browser.close()
         finally:
             os.killpg(dev.pid, signal.SIGTERM)
             dev.wait(timeout=60)
