@@ -108,17 +108,21 @@ def _source_of(rt: Runtime, key: str) -> tuple[str, str | None]:
     return ImageSource.EDITOR.value, f"unknown source {raw!r} (expected 'editor' or 'manual')"
 
 
-def _examine(
-    rt: Runtime, job_id: str, listed: StoredFile, row: ImageRow | None, now_ns: int
-) -> NewImage | ImageUpdate | str | None:
-    """Decide about one listed JPEG name: a registration, an update, 'waiting', or None."""
-    unchanged = (
+def _unchanged(listed: StoredFile, row: ImageRow | None) -> bool:
+    """The registered file still has the size and mtime it had: nothing to read."""
+    return (
         row is not None
         and row.status != ImageStatus.REMOVED
         and row.size_bytes == listed.size
         and row.mtime_ns == listed.mtime_ns
     )
-    if unchanged:
+
+
+def _examine(
+    rt: Runtime, job_id: str, listed: StoredFile, row: ImageRow | None, now_ns: int
+) -> NewImage | ImageUpdate | str | None:
+    """Decide about one listed JPEG name: a registration, an update, 'waiting', or None."""
+    if _unchanged(listed, row):
         return None
     settling = now_ns - listed.mtime_ns < rt.settings.settle_seconds * 1e9
     if settling and not rt.storage.atomic_uploads:
@@ -205,10 +209,14 @@ def scan_job(rt: Runtime, job_id: str, now_ns: int, state: ListingState | None) 
 
     # Reading, hashing and checking a delivery of 24 MP photos is most of a first tick's
     # work; the decoders and hashlib release the GIL, so threads spread it over the cores.
-    workers = max(1, min(rt.settings.image_workers, len(jpegs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-intake") as pool:
-        decisions = list(pool.map(examine, jpegs))
-    for listed, decision in zip(jpegs, decisions, strict=True):
+    to_read = [listed for listed in jpegs if not _unchanged(listed, known.get(listed.name))]
+    workers = min(rt.settings.image_workers, len(to_read))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-intake") as pool:
+            decisions = list(pool.map(examine, to_read))
+    else:
+        decisions = [examine(listed) for listed in to_read]
+    for listed, decision in zip(to_read, decisions, strict=True):
         if decision is None:
             continue
         if decision == "waiting":
