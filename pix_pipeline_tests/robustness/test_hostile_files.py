@@ -6,6 +6,8 @@ job are processed as if the bad ones were not there.
 
 import io
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +222,28 @@ def test_a_path_like_file_name_cannot_leave_its_folder(pix_root: Path):
     for name in ("../a.jpg", "x/../../a.jpg", "/etc/a.jpg", "..", "a\x00.jpg"):
         with pytest.raises(LayoutError):
             layout.gallery_image_key("JOB1", name)
+
+
+def arithmetic_coded(data: bytes) -> bytes:
+    """The same JPEG re-coded with arithmetic coding by libjpeg-turbo's jpegtran (lossless)."""
+    jpegtran = shutil.which("jpegtran")
+    if jpegtran is None:
+        if os.environ.get("PIX_REQUIRE_JPEGTRAN") == "1":
+            pytest.fail("PIX_REQUIRE_JPEGTRAN=1 but jpegtran is not installed")
+        pytest.skip("jpegtran (Debian: libjpeg-turbo-progs) makes the arithmetic-coded JPEG")
+    done = subprocess.run([jpegtran, "-arithmetic"], input=data, capture_output=True, check=True)
+    return done.stdout
+
+
+def test_an_arithmetic_coded_jpeg_is_processed_with_its_colours(harness: Harness):
+    data = arithmetic_coded(jpeg_bytes(two_tone((300, 200), RED, BLUE), quality=95))
+    assert b"\xff\xc9" in data  # SOF9: arithmetic-coded, sequential
+    write_settled(harness.final_input("ARITH1") / "arith.jpg", data)
+    harness.tick_and_run()
+    [row] = harness.registry.images_of_job("ARITH1")
+    assert row.status == "processed", row.error_message
+    meta = ImageMeta.model_validate(row.meta)
+    assert meta.thumbnails is not None
+    with Image.open(harness.root / meta.thumbnails.small) as preview:
+        left = preview.convert("RGB").getpixel((30, 100))
+    assert left[0] > 150 and left[2] < 100, left
