@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -247,3 +248,46 @@ def test_an_arithmetic_coded_jpeg_is_processed_with_its_colours(harness: Harness
     with Image.open(harness.root / meta.thumbnails.small) as preview:
         left = preview.convert("RGB").getpixel((30, 100))
     assert left[0] > 150 and left[2] < 100, left
+
+
+def ycck_two_tone(size: tuple[int, int]) -> bytes:
+    """A YCCK JPEG (Adobe transform 2) that displays red on the left, blue on the right.
+
+    libjpeg turns YCCK into CMYK as C = 255 - R(Y, Cb, Cr) (likewise M, Y) and keeps K, and
+    Pillow stores CMYK inverted (Adobe style). So the planes hold YCbCr of the wanted (c, m, y),
+    inverted, with K as is, written as a CMYK JPEG whose Adobe marker is then set to YCCK.
+    """
+    w, h = size
+    cmyk = np.zeros((h, w, 4), np.float64)
+    cmyk[:, : w // 2] = (0, 255, 255, 0)  # red
+    cmyk[:, w // 2 :] = (255, 255, 0, 0)  # blue
+    c, m, y, k = (cmyk[..., i] for i in range(4))
+    luma = 0.299 * c + 0.587 * m + 0.114 * y
+    cb = -0.168736 * c - 0.331264 * m + 0.5 * y + 128
+    cr = 0.5 * c - 0.418688 * m - 0.081312 * y + 128
+    planes = np.stack([255 - luma, 255 - cb, 255 - cr, k], axis=-1)
+    data = bytearray(
+        saved(Image.fromarray(planes.round().clip(0, 255).astype(np.uint8), "CMYK"), "JPEG")
+    )
+    adobe = data.index(b"Adobe") - 4
+    assert data[adobe : adobe + 2] == b"\xff\xee"  # the APP14 segment
+    # APP14: marker, length, "Adobe", version, flags0, flags1, then the transform byte.
+    data[adobe + 15] = 2
+    return bytes(data)
+
+
+def test_a_ycck_jpeg_is_processed_with_its_colours(harness: Harness):
+    data = ycck_two_tone((300, 200))
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.mode, image.info.get("adobe_transform")) == ("CMYK", 2)
+    write_settled(harness.final_input("YCCK1") / "ycck.jpg", data)
+    harness.tick_and_run()
+    [row] = harness.registry.images_of_job("YCCK1")
+    assert row.status == "processed", row.error_message
+    meta = ImageMeta.model_validate(row.meta)
+    assert meta.thumbnails is not None
+    with Image.open(harness.root / meta.thumbnails.small) as preview:
+        rgb = preview.convert("RGB")
+        left, right = rgb.getpixel((30, 100)), rgb.getpixel((270, 100))
+    assert left[0] > 150 and left[2] < 100, left  # red
+    assert right[2] > 90 and right[0] < 100, right  # blue
