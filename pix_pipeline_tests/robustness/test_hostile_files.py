@@ -225,6 +225,18 @@ def test_a_path_like_file_name_cannot_leave_its_folder(pix_root: Path):
             layout.gallery_image_key("JOB1", name)
 
 
+def processed_preview(harness: Harness, job_id: str, data: bytes) -> Image.Image:
+    """Deliver `data` as the job's only photo, run the job, return its small preview in RGB."""
+    write_settled(harness.final_input(job_id) / "photo.jpg", data)
+    harness.tick_and_run()
+    [row] = harness.registry.images_of_job(job_id)
+    assert row.status == "processed", row.error_message
+    meta = ImageMeta.model_validate(row.meta)
+    assert meta.thumbnails is not None
+    with Image.open(harness.root / meta.thumbnails.small) as preview:
+        return preview.convert("RGB")
+
+
 def arithmetic_coded(data: bytes) -> bytes:
     """The same JPEG re-coded with arithmetic coding by libjpeg-turbo's jpegtran (lossless)."""
     jpegtran = shutil.which("jpegtran")
@@ -239,14 +251,7 @@ def arithmetic_coded(data: bytes) -> bytes:
 def test_an_arithmetic_coded_jpeg_is_processed_with_its_colours(harness: Harness):
     data = arithmetic_coded(jpeg_bytes(two_tone((300, 200), RED, BLUE), quality=95))
     assert b"\xff\xc9" in data  # SOF9: arithmetic-coded, sequential
-    write_settled(harness.final_input("ARITH1") / "arith.jpg", data)
-    harness.tick_and_run()
-    [row] = harness.registry.images_of_job("ARITH1")
-    assert row.status == "processed", row.error_message
-    meta = ImageMeta.model_validate(row.meta)
-    assert meta.thumbnails is not None
-    with Image.open(harness.root / meta.thumbnails.small) as preview:
-        left = preview.convert("RGB").getpixel((30, 100))
+    left = processed_preview(harness, "ARITH1", data).getpixel((30, 100))
     assert left[0] > 150 and left[2] < 100, left
 
 
@@ -280,14 +285,7 @@ def test_a_ycck_jpeg_is_processed_with_its_colours(harness: Harness):
     data = ycck_two_tone((300, 200))
     with Image.open(io.BytesIO(data)) as image:
         assert (image.mode, image.info.get("adobe_transform")) == ("CMYK", 2)
-    write_settled(harness.final_input("YCCK1") / "ycck.jpg", data)
-    harness.tick_and_run()
-    [row] = harness.registry.images_of_job("YCCK1")
-    assert row.status == "processed", row.error_message
-    meta = ImageMeta.model_validate(row.meta)
-    assert meta.thumbnails is not None
-    with Image.open(harness.root / meta.thumbnails.small) as preview:
-        rgb = preview.convert("RGB")
-        left, right = rgb.getpixel((30, 100)), rgb.getpixel((270, 100))
+    rgb = processed_preview(harness, "YCCK1", data)
+    left, right = rgb.getpixel((30, 100)), rgb.getpixel((270, 100))
     assert left[0] > 150 and left[2] < 100, left  # red
     assert right[2] > 90 and right[0] < 100, right  # blue
