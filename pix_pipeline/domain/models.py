@@ -174,6 +174,12 @@ class PrivacyResult(BaseModel):
         result: CategoryResult = getattr(self, name)
         return result
 
+    def detected(self) -> list[str]:
+        """The categories with findings, in PRIVACY_CATEGORIES order."""
+        return [
+            name for name in PRIVACY_CATEGORIES if self.category(name).status is Finding.DETECTED
+        ]
+
 
 class DepthResult(BaseModel):
     """Brief 5.2 c: the optional depth map."""

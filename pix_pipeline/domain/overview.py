@@ -14,8 +14,6 @@ from PIL import Image
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
-    PRIVACY_CATEGORIES,
-    Finding,
     GalleryVisibility,
     ImageMeta,
     ImageStatus,
@@ -24,8 +22,8 @@ from pix_pipeline.domain.models import (
     StepStatus,
     ThumbsResult,
 )
-from pix_pipeline.domain.release import privacy_findings
 from pix_pipeline.domain.steps import processable_images
+from pix_pipeline.registry.repository import as_utc
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
 
@@ -48,20 +46,21 @@ class ImageLine:
 
 def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
     """Every image of the job that has not been removed, in filename order."""
-    findings = privacy_findings(rows)
     lines = []
     for row in sorted(rows, key=lambda r: r.filename):
         if row.status == ImageStatus.REMOVED:
             continue
         meta = ImageMeta.model_validate(row.meta) if row.meta else None
         room = meta.semantics.room_type if meta and meta.semantics else None
+        # A release shows processed images only; so does this column.
+        privacy = meta.privacy if meta and row.status == ImageStatus.PROCESSED else None
         lines.append(
             ImageLine(
                 filename=row.filename,
                 source=row.source,
                 status=row.status,
                 error=row.error_message or "",
-                privacy=", ".join(findings.get(row.filename, [])),
+                privacy=", ".join(privacy.detected()) if privacy else "",
                 room_type=room.value if room else "",
             )
         )
@@ -127,7 +126,7 @@ def detected_privacy(rt: Runtime, job_id: str) -> dict[str, list[str]]:
     """filename -> categories found by the privacy results of the images' current content.
 
     Read from the step results, so it is right as soon as the privacy step has run (the image
-    meta that `privacy_findings` reads is settled later, by image_meta).
+    meta that `release.privacy_findings` reads is settled later, by image_meta).
     """
     results = rt.registry.step_results(job_id)
     findings: dict[str, list[str]] = {}
@@ -135,8 +134,7 @@ def detected_privacy(rt: Runtime, job_id: str) -> dict[str, list[str]]:
         row = current_results(rt, image, results)[StepName.PRIVACY]
         if row is None or row.result is None or row.status != StepStatus.OK.value:
             continue
-        privacy = PrivacyResult.model_validate(row.result)
-        detected = [c for c in PRIVACY_CATEGORIES if privacy.category(c).status is Finding.DETECTED]
+        detected = PrivacyResult.model_validate(row.result).detected()
         if detected:
             findings[image.filename] = detected
     return findings
@@ -177,11 +175,8 @@ def check_gallery(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> GalleryChec
 def stuck_pending(rows: list[ImageRow], now: datetime, minutes: float) -> list[str]:
     """Images still `pending_processing` longer than `minutes` after their last change."""
     limit = now - timedelta(minutes=minutes)
-    stuck = []
-    for row in rows:
-        changed = (
-            row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=now.tzinfo)
-        )
-        if row.status == ImageStatus.PENDING_PROCESSING and changed < limit:
-            stuck.append(row.filename)
-    return sorted(stuck)
+    return sorted(
+        row.filename
+        for row in rows
+        if row.status == ImageStatus.PENDING_PROCESSING and as_utc(row.updated_at) < limit
+    )

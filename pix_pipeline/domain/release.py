@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from pix_pipeline.domain.gallery import pending_changes, sync_gallery
 from pix_pipeline.domain.models import (
-    PRIVACY_CATEGORIES,
-    Finding,
     GalleryStatus,
     GalleryVisibility,
     ImageMeta,
@@ -63,13 +61,8 @@ def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
         if row.status != ImageStatus.PROCESSED or row.meta is None:
             continue
         privacy = ImageMeta.model_validate(row.meta).privacy
-        if privacy is None:
-            continue
-        detected = [
-            name for name in PRIVACY_CATEGORIES if privacy.category(name).status is Finding.DETECTED
-        ]
-        if detected:
-            findings[row.filename] = detected
+        if privacy is not None and privacy.detected():
+            findings[row.filename] = privacy.detected()
     return findings
 
 

@@ -122,7 +122,7 @@ class ListingState:
     removal_hold_since: datetime | None = None
 
 
-def _utc(moment: datetime | None) -> Any:
+def as_utc(moment: datetime | None) -> Any:
     """SQLite hands timestamps back without their zone; every stored one is UTC."""
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
@@ -315,7 +315,7 @@ class Registry:
                 )
             )
             return {
-                job_id: ListingState(digest, stamp, _utc(activity), _utc(swept), _utc(hold))
+                job_id: ListingState(digest, stamp, as_utc(activity), as_utc(swept), as_utc(hold))
                 for job_id, digest, stamp, activity, swept, hold in rows
             }
 
