@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from pix_pipeline.domain.intake import scan_final_input
+from pix_pipeline.registry.repository import Registry
 from pix_pipeline.registry.schema import JobRow, utcnow
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import VARIABLES, load_settings
@@ -90,6 +91,12 @@ def s3_harness(s3_env: S3Drop, tmp_path: Path) -> Iterator[Harness]:
 
 def statuses(h: Harness, job_id: str = JOB) -> dict[str, tuple[str, str]]:
     return {r.filename: (r.status, r.source) for r in h.registry.images_of_job(job_id)}
+
+
+def set_jobs(registry: Registry, job_ids: list[str], **values: object) -> None:
+    """Age job rows directly, as weeks of quiet would (test setup, not a pipeline path)."""
+    with registry.session() as s:
+        s.execute(update(JobRow).where(JobRow.job_id.in_(job_ids)).values(**values))
 
 
 def test_photos_on_s3_become_a_draft_gallery_and_a_release(s3_env: S3Drop, s3_harness: Harness):
@@ -174,12 +181,7 @@ def test_a_sensor_tick_lists_active_jobs_not_idle_ones(
     h.tick()
     assert len(h.registry.known_job_ids()) == 200
     idle = [f"JOB{i:03d}" for i in range(150)]
-    with h.registry.session() as s:
-        s.execute(
-            update(JobRow)
-            .where(JobRow.job_id.in_(idle))
-            .values(last_activity_at=utcnow() - timedelta(days=90))
-        )
+    set_jobs(h.registry, idle, last_activity_at=utcnow() - timedelta(days=90))
 
     list_calls.count = 0
     h.tick()
@@ -191,12 +193,7 @@ def test_a_sensor_tick_lists_active_jobs_not_idle_ones(
     h.tick()
     assert "late.jpg" not in {r.filename for r in h.registry.images_of_job("JOB007")}
     # ... which lists every idle job once it is due (PIX_IDLE_SWEEP_HOURS after the last).
-    with h.registry.session() as s:
-        s.execute(
-            update(JobRow)
-            .where(JobRow.job_id.in_(idle))
-            .values(last_swept_at=utcnow() - timedelta(hours=25))
-        )
+    set_jobs(h.registry, idle, last_swept_at=utcnow() - timedelta(hours=25))
     list_calls.count = 0
     result = h.tick()
     assert list_calls.count == 1 + 200
