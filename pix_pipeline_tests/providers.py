@@ -15,8 +15,6 @@ from pix_pipeline.domain.models import (
     ViewType,
 )
 
-RED = (255, 0, 0)
-
 
 class FixedSemantics:
     """Describes every photo as a bright kitchen with a person in it."""

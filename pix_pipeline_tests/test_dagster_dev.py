@@ -4,7 +4,6 @@ job folder become a draft gallery, and a release launched through the webserver 
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,19 +16,13 @@ from typing import Any
 import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import stop_group
+from pix_pipeline_tests.processes import free_port, stop_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
 JOB = "DEMO1"
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate, timeout: float, what: str, log: Path):  # type: ignore[no-untyped-def]

@@ -32,11 +32,7 @@ def quiet_jobs(pix_root: Path) -> Iterator[Path]:
         for i in range(2):
             write_settled(folder / f"IMG_{i}.jpg", jpeg_bytes(photo((64, 48), seed=i)))
         age(folder)
-    rt = runtime(PIX_VERIFY_SECONDS="0")
-    try:
-        first = scan_final_input(rt)
-    finally:
-        rt.close()
+    first = tick(PIX_VERIFY_SECONDS="0")
     assert first.jobs_scanned == 3 and first.total("registered") == 6
     yield pix_root
 

@@ -2,7 +2,6 @@
 exactly schema.py, old databases upgrade in place, the deploy command, concurrent starts."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pix_pipeline.registry.migrations import (
 from pix_pipeline.registry.repository import Registry, make_engine
 from pix_pipeline.registry.schema import Base
 from pix_pipeline.settings import VARIABLES
+from pix_pipeline_tests.processes import free_port
 
 JOB_ACTIVITY = {
     ("add_column", "jobs", "last_activity_at"),
@@ -236,10 +236,7 @@ def test_the_module_command_migrates_the_configured_database(database_url, engin
 
 
 def test_an_unreachable_database_is_a_one_line_error_without_the_password():
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    url = f"postgresql+psycopg://pix:s3cret@127.0.0.1:{port}/registry"
+    url = f"postgresql+psycopg://pix:s3cret@127.0.0.1:{free_port()}/registry"
     done = subprocess.run(
         [sys.executable, "-m", "pix_pipeline.registry.migrate", "--url", url],
         capture_output=True,

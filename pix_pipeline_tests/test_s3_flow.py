@@ -193,7 +193,7 @@ def test_a_sensor_tick_lists_active_jobs_not_idle_ones(
     h.tick()
     assert "late.jpg" not in {r.filename for r in h.registry.images_of_job("JOB007")}
     # ... which lists every idle job once it is due (PIX_IDLE_SWEEP_HOURS after the last).
-    set_jobs(h.registry, idle, last_swept_at=utcnow() - timedelta(hours=25))
+    h.registry.mark_swept(idle, utcnow() - timedelta(hours=25))
     list_calls.count = 0
     result = h.tick()
     assert list_calls.count == 1 + 200

@@ -5,16 +5,15 @@ The run goes in a child process (`crash_child`) that kills itself at a chosen ca
 step; the comparison run uses its own storage root and SQLite registry.
 """
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pix_pipeline_tests.images import age
 from pix_pipeline_tests.robustness.snapshots import (
     JOB,
     PROJECT,
@@ -80,8 +79,7 @@ def test_a_run_killed_inside_a_step_and_run_again_ends_like_an_uninterrupted_one
 
     # The next run after the stale-temp limit (1 hour) clears what a killed writer left.
     for orphan in orphans:
-        old = time.time() - 2 * 3600
-        os.utime(orphan, (old, old))
+        age(orphan, 2 * 3600)
     run_in_process(env)
     assert temp_files(pix_root) == []
     assert_same(snapshot(pix_root, env), reference)

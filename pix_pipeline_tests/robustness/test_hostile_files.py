@@ -8,7 +8,6 @@ import io
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -216,7 +215,7 @@ def test_folders_that_are_not_job_ids_never_become_partitions(harness: Harness, 
     assert repr(name) in (result.skip_reason.skip_message if result.skip_reason else "")
 
 
-def test_a_path_like_file_name_cannot_leave_its_folder(pix_root: Path):
+def test_a_path_like_file_name_cannot_leave_its_folder():
     from pix_pipeline.domain import layout
     from pix_pipeline.domain.layout import LayoutError
 

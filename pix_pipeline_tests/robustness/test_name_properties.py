@@ -63,11 +63,13 @@ def test_storage_keys_never_resolve_outside_the_root(tmp_path: Path, parts: list
     assert ".." not in path.relative_to(tmp_path.resolve()).parts
 
 
-@given(ANY_TEXT)
-def test_name_rules_are_total_and_consistent(name: str):
-    ignored = layout.is_ignored_name(name)
-    jpeg = layout.is_jpeg_name(name)
-    if name.startswith((".", "~")):
-        assert ignored
-    if jpeg:
-        assert name.lower().endswith((".jpg", ".jpeg"))
+@given(ANY_TEXT, st.sampled_from([".part", ".TMP", ".crdownload", ".partial"]))
+def test_temporary_and_hidden_names_are_ignored(base: str, suffix: str):
+    assert layout.is_ignored_name(base + suffix)
+    assert layout.is_ignored_name("." + base) and layout.is_ignored_name("~" + base)
+
+
+@given(ANY_TEXT, st.sampled_from([".jpg", ".JPG", ".jpeg", ".JpEg"]))
+def test_jpeg_names_are_recognised_in_any_case(base: str, suffix: str):
+    assert layout.is_jpeg_name(base + suffix)
+    assert not layout.is_jpeg_name(base + suffix + ".png")

@@ -67,8 +67,12 @@ def test_the_table_covers_every_state_and_event():
 
 
 def test_only_a_release_makes_a_gallery_customer_visible():
-    for (state, event), target in EXPECTED.items():
-        if target is not None and state[1].value == "internal" and target[1].value == "customer":
+    for state, event in CASES:
+        try:
+            target = next_state(state, event)
+        except IllegalTransition:
+            continue
+        if state[1].value == "internal" and target[1].value == "customer":
             assert event is GalleryEvent.RELEASE
 
 

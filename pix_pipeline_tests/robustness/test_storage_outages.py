@@ -16,6 +16,7 @@ from pix_pipeline.settings import load_settings
 from pix_pipeline.storage.base import StorageError
 from pix_pipeline.storage.s3 import S3Storage, make_s3_client
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
+from pix_pipeline_tests.processes import free_port
 
 JOB = "OUTAGE1"
 MINUTE_NS = 60 * 10**9
@@ -126,9 +127,7 @@ def test_s3_errors_fail_the_tick_and_remove_nothing(
     with pytest.raises(StorageError, match="S3 list_objects_v2"):
         tick(**{**good, "PIX_S3_BUCKET": "no-such-bucket"})
     # Nothing listens on the endpoint any more.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StorageError):
         tick(**{**good, "PIX_S3_ENDPOINT_URL": dead})
     assert set(statuses().values()) == {ImageStatus.PENDING_PROCESSING}
