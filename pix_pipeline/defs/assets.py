@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from pix_pipeline.defs.metadata import image_table, markdown_table, status_counts
+from pix_pipeline.defs.metadata import image_table, markdown_table
 from pix_pipeline.defs.partitions import RUN_REVISION_TAG, pix_jobs
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.domain import layout
@@ -203,7 +203,7 @@ def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     stuck = stuck_pending(rows, datetime.now(UTC), minutes)
     return dg.MaterializeResult(
         metadata={
-            **status_counts(lines),
+            **{f"images_{status}": n for status, n in sorted(report.counts().items())},
             "meta_files_written": report.written,
             "images": image_table(lines),
             "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
@@ -303,9 +303,7 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
             " the next release_gallery run"
         )
     rows = rt.registry.images_of_job(job_id)
-    job = rt.registry.get_job(job_id)
-    assert job is not None
-    checked = check_gallery(rt, job, rows)
+    checked = check_gallery(rt, job_id, report.kept)
     return dg.MaterializeResult(
         metadata={
             "gallery_status": report.gallery_status,

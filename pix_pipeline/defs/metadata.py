@@ -55,11 +55,3 @@ def image_table(lines: Sequence[ImageLine]) -> dg.TableMetadataValue:
         for line in lines[:MAX_TABLE_ROWS]
     ]
     return dg.MetadataValue.table(records, schema=IMAGE_TABLE_SCHEMA)
-
-
-def status_counts(lines: Sequence[ImageLine]) -> dict[str, int]:
-    """images_<status> -> count, for every status that occurs."""
-    counts: dict[str, int] = {}
-    for line in lines:
-        counts[f"images_{line.status}"] = counts.get(f"images_{line.status}", 0) + 1
-    return dict(sorted(counts.items()))

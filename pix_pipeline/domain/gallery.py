@@ -23,6 +23,9 @@ class GalleryReport:
     gallery_status: str
     gallery_visibility: str
     image_count: int
+    # The names gallery/images/ should hold: what the sync kept, or, for a released gallery
+    # it leaves alone, what was released.
+    kept: set[str] = field(default_factory=set)
     copied: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     expose_mirrored: bool = False
@@ -83,8 +86,14 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
     if released and not apply_to_released:
         event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
         _, (status, visibility) = rt.registry.transition_gallery(job_id, event)
+        released_names = {r.filename for r in rows if r.gallery_hash is not None}
         return GalleryReport(
-            job_id, status.value, visibility.value, len(processed), pending_changes=changes
+            job_id,
+            status.value,
+            visibility.value,
+            len(processed),
+            kept=released_names,
+            pending_changes=changes,
         )
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
@@ -116,6 +125,7 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
         rt.storage.copy(layout.job_expose_key(job_id), expose_key)
         report.expose_mirrored = True
     report.image_count = len(keep)
+    report.kept = keep
     rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
     if released:  # applied for a release: release_gallery moves the state
         report.gallery_status = GalleryStatus.DRAFT_READY.value

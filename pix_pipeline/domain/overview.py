@@ -8,13 +8,13 @@ import base64
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from PIL import Image
 
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
-    GalleryVisibility,
     ImageMeta,
     ImageStatus,
     PrivacyResult,
@@ -24,7 +24,7 @@ from pix_pipeline.domain.models import (
 )
 from pix_pipeline.domain.steps import processable_images
 from pix_pipeline.registry.repository import as_utc
-from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 
 # Materialization metadata is stored in the event log with every run: keep a sheet small.
@@ -78,17 +78,25 @@ def gallery_tiles(rows: list[ImageRow]) -> list[tuple[str, str]]:
     return tiles
 
 
-def preview_tiles(rt: Runtime, job_id: str) -> list[tuple[str, str]]:
-    """(filename, small preview key) of every image whose current previews exist."""
+def _current_ok(rt: Runtime, job_id: str, step: StepName) -> list[tuple[str, dict[str, Any]]]:
+    """(filename, result) of the step's successful results for the images' current content."""
     results = rt.registry.step_results(job_id)
-    tiles = []
+    found = []
     for image in sorted(
         processable_images(rt.registry.images_of_job(job_id)), key=lambda r: r.filename
     ):
-        row = current_results(rt, image, results)[StepName.THUMBS]
+        row = current_results(rt, image, results)[step]
         if row is not None and row.result is not None and row.status == StepStatus.OK.value:
-            tiles.append((image.filename, ThumbsResult.model_validate(row.result).small_key))
-    return tiles
+            found.append((image.filename, row.result))
+    return found
+
+
+def preview_tiles(rt: Runtime, job_id: str) -> list[tuple[str, str]]:
+    """(filename, small preview key) of every image whose current previews exist."""
+    return [
+        (name, ThumbsResult.model_validate(result).small_key)
+        for name, result in _current_ok(rt, job_id, StepName.THUMBS)
+    ]
 
 
 def contact_sheet(
@@ -128,15 +136,11 @@ def detected_privacy(rt: Runtime, job_id: str) -> dict[str, list[str]]:
     Read from the step results, so it is right as soon as the privacy step has run (the image
     meta that `release.privacy_findings` reads is settled later, by image_meta).
     """
-    results = rt.registry.step_results(job_id)
-    findings: dict[str, list[str]] = {}
-    for image in processable_images(rt.registry.images_of_job(job_id)):
-        row = current_results(rt, image, results)[StepName.PRIVACY]
-        if row is None or row.result is None or row.status != StepStatus.OK.value:
-            continue
-        detected = PrivacyResult.model_validate(row.result).detected()
+    findings = {}
+    for name, result in _current_ok(rt, job_id, StepName.PRIVACY):
+        detected = PrivacyResult.model_validate(result).detected()
         if detected:
-            findings[image.filename] = detected
+            findings[name] = detected
     return findings
 
 
@@ -153,17 +157,8 @@ class GalleryCheck:
         return not self.stray and not self.missing
 
 
-def check_gallery(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> GalleryCheck:
-    """Files in gallery/images/ against what the gallery should hold.
-
-    An internal gallery holds exactly the processed images; a released one holds what was
-    released (the rows with a `gallery_hash`) until the next release applies pending changes.
-    """
-    job_id = job.job_id
-    if job.gallery_visibility == GalleryVisibility.INTERNAL:
-        expected = {r.filename for r in rows if r.status == ImageStatus.PROCESSED}
-    else:
-        expected = {r.filename for r in rows if r.gallery_hash is not None}
+def check_gallery(rt: Runtime, job_id: str, expected: set[str]) -> GalleryCheck:
+    """Files in gallery/images/ against the names the gallery should hold (GalleryReport.kept)."""
     present = {
         f.name
         for f in rt.storage.list_files(layout.gallery_images_prefix(job_id))
