@@ -365,7 +365,7 @@ def test_folders_that_are_not_job_ids_are_ignored_with_a_warning(harness: Harnes
     result = harness.tick()
     assert [r.partition_key for r in result.run_requests] == ["GOOD_1"]
     assert harness.instance.get_dynamic_partitions("pix_jobs") == ["GOOD_1"]
-    assert harness.registry.known_job_ids() == {"GOOD_1"}
+    assert harness.registry.listing_states().keys() == {"GOOD_1"}
 
 
 def test_many_jobs_get_one_run_each(harness: Harness):

@@ -179,7 +179,7 @@ def test_a_sensor_tick_lists_active_jobs_not_idle_ones(
     for i in range(200):
         s3_env.put(f"JOB{i:03d}", "a.jpg", small)
     h.tick()
-    assert len(h.registry.known_job_ids()) == 200
+    assert len(h.registry.listing_states()) == 200
     idle = [f"JOB{i:03d}" for i in range(150)]
     set_jobs(h.registry, idle, last_activity_at=utcnow() - timedelta(days=90))
 

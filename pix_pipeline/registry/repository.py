@@ -297,10 +297,6 @@ class Registry:
         with self.session() as s:
             return s.get(JobRow, job_id)
 
-    def known_job_ids(self) -> set[str]:
-        with self.session() as s:
-            return set(s.scalars(select(JobRow.job_id)))
-
     def listing_states(self) -> dict[str, ListingState]:
         """job_id -> what the last complete listing of its final_input/ left behind."""
         with self.session() as s:
