@@ -1,6 +1,9 @@
 """Assemble the pipeline's parts from settings: storage, registry, providers, notifier."""
 
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pix_pipeline.analysis.factory import Providers, build_providers, load_plugin
 from pix_pipeline.domain.notify import LogNotifier, Notifier
@@ -8,6 +11,9 @@ from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import Settings, SettingsError
 from pix_pipeline.storage.base import Storage
 from pix_pipeline.storage.local import LocalStorage
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -55,3 +61,20 @@ def build_runtime(settings: Settings, storage: Storage | None = None) -> Runtime
         providers=build_providers(settings),
         notifier=build_notifier(settings),
     )
+
+
+def on_workers(
+    settings: Settings, work: Callable[[T], R], items: Iterable[T], name: str
+) -> Iterator[R]:
+    """`work` over `items` on up to PIX_IMAGE_WORKERS threads, results in order, as they come.
+
+    Per-image work (decoders, libvips, hashing, file I/O, ONNX) releases the GIL, so threads
+    spread it over the cores; a single item runs inline.
+    """
+    todo = list(items)
+    workers = min(settings.image_workers, len(todo))
+    if workers <= 1:
+        yield from map(work, todo)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pix-{name}") as pool:
+        yield from pool.map(work, todo)

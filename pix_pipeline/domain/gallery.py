@@ -6,7 +6,6 @@ records `update_pending`; `release_gallery` applies the changes.
 """
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pix_pipeline.domain import layout
@@ -14,7 +13,7 @@ from pix_pipeline.domain.expose import build_job_expose
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
 from pix_pipeline.registry.schema import ImageRow, JobRow
-from pix_pipeline.runtime import Runtime
+from pix_pipeline.runtime import Runtime, on_workers
 
 
 @dataclass
@@ -98,10 +97,9 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
     to_copy = [r for r in processed if r.gallery_hash != r.content_hash]
-    # Copies are file I/O and hashing, which release the GIL: spread them over the workers.
-    workers = max(1, min(rt.settings.image_workers, len(to_copy)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-gallery") as pool:
-        copied = dict(pool.map(lambda r: (r.image_id, _copy_verified(rt, r)), to_copy))
+    copied = dict(
+        on_workers(rt.settings, lambda r: (r.image_id, _copy_verified(rt, r)), to_copy, "gallery")
+    )
     keep: set[str] = set()
     for row in rows:
         if row.status == ImageStatus.PROCESSED:
@@ -126,11 +124,13 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
         report.expose_mirrored = True
     report.image_count = len(keep)
     report.kept = keep
-    rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
     if released:  # applied for a release: release_gallery moves the state
+        rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
         report.gallery_status = GalleryStatus.DRAFT_READY.value
         return report
     event = GalleryEvent.DRAFT_SYNCED if processed else GalleryEvent.DRAFT_EMPTIED
-    _, (status, _) = rt.registry.transition_gallery(job_id, event)
+    _, (status, _) = rt.registry.transition_gallery(
+        job_id, event, gallery_expose_hash=job.expose_hash
+    )
     report.gallery_status = status.value
     return report

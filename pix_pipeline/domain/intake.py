@@ -8,7 +8,6 @@ tick over unchanged jobs costs a listing and one query.
 import hashlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +16,7 @@ from pix_pipeline.domain.models import ImageSource, ImageStatus
 from pix_pipeline.imaging.decode import ImageRejected, check_jpeg
 from pix_pipeline.registry.repository import ImageUpdate, JobChanges, ListingState, NewImage
 from pix_pipeline.registry.schema import ImageRow
-from pix_pipeline.runtime import Runtime
+from pix_pipeline.runtime import Runtime, on_workers
 from pix_pipeline.storage.base import StorageError, StoredFile
 
 log = logging.getLogger(__name__)
@@ -121,9 +120,8 @@ def _unchanged(listed: StoredFile, row: ImageRow | None) -> bool:
 def _examine(
     rt: Runtime, job_id: str, listed: StoredFile, row: ImageRow | None, now_ns: int
 ) -> NewImage | ImageUpdate | str | None:
-    """Decide about one listed JPEG name: a registration, an update, 'waiting', or None."""
-    if _unchanged(listed, row):
-        return None
+    """Decide about a listed JPEG whose size or mtime changed (see `_unchanged`): a
+    registration, an update, 'waiting', or None."""
     settling = now_ns - listed.mtime_ns < rt.settings.settle_seconds * 1e9
     if settling and not rt.storage.atomic_uploads:
         return "waiting"
@@ -135,11 +133,11 @@ def _examine(
     if len(data) != listed.size:
         return "waiting"  # still growing between listing and reading
     content_hash = hashlib.sha256(data).hexdigest()
-    source, source_problem = _source_of(rt, key)
     if row is not None and row.status != ImageStatus.REMOVED and row.content_hash == content_hash:
         # Touched or copied again with identical bytes: refresh the fingerprint only.
         return ImageUpdate(row.image_id, listed.size, listed.mtime_ns)
-    problem = source_problem
+    # After the check above: on S3 the provenance is one more billed request per file.
+    source, problem = _source_of(rt, key)
     if problem is None:
         try:
             check_jpeg(data, rt.settings.max_image_pixels)
@@ -207,15 +205,9 @@ def scan_job(rt: Runtime, job_id: str, now_ns: int, state: ListingState | None) 
     def examine(listed: StoredFile) -> NewImage | ImageUpdate | str | None:
         return _examine(rt, job_id, listed, known.get(listed.name), now_ns)
 
-    # Reading, hashing and checking a delivery of 24 MP photos is most of a first tick's
-    # work; the decoders and hashlib release the GIL, so threads spread it over the cores.
+    # Reading, hashing and checking a delivery of 24 MP photos is most of a first tick's work.
     to_read = [listed for listed in jpegs if not _unchanged(listed, known.get(listed.name))]
-    workers = min(rt.settings.image_workers, len(to_read))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pix-intake") as pool:
-            decisions = list(pool.map(examine, to_read))
-    else:
-        decisions = [examine(listed) for listed in to_read]
+    decisions = on_workers(rt.settings, examine, to_read, "intake")
     for listed, decision in zip(to_read, decisions, strict=True):
         if decision is None:
             continue
@@ -292,7 +284,8 @@ def scan_order(
     first = sorted({j for j in folder_ids if j not in states} | set(active))
     if resume_after is not None:
         first = [j for j in first if j > resume_after] + [j for j in first if j <= resume_after]
-    return first + [j for _, j in sorted(due)], [j for _, j in sorted(due)]
+    due_ids = [j for _, j in sorted(due)]
+    return first + due_ids, due_ids
 
 
 def scan_final_input(

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ from pix_pipeline.domain.models import (
 )
 from pix_pipeline.imaging.thumbnails import make_previews, open_preview
 from pix_pipeline.registry.schema import ImageRow, StepResultRow
-from pix_pipeline.runtime import Runtime
+from pix_pipeline.runtime import Runtime, on_workers
 
 log = logging.getLogger(__name__)
 
@@ -254,12 +253,9 @@ def run_step(rt: Runtime, step: StepName, job_id: str) -> StepReport:
         except Exception as exc:
             return exc, time.perf_counter() - started
 
-    workers = max(1, min(rt.settings.image_workers, len(todo)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pix-{step}") as pool:
-        for (image, fingerprint, _), (output, seconds) in zip(
-            todo, pool.map(work, [t[2] for t in todo]), strict=True
-        ):
-            report.outcomes.append(_record(rt, step, image, fingerprint, output, seconds))
+    outputs = on_workers(rt.settings, work, [t[2] for t in todo], step.value)
+    for (image, fingerprint, _), (output, seconds) in zip(todo, outputs, strict=True):
+        report.outcomes.append(_record(rt, step, image, fingerprint, output, seconds))
     return report
 
 
