@@ -101,3 +101,19 @@ def test_a_bad_setting_stops_the_code_location_with_the_variable_named(tmp_path:
 def test_importing_the_project_reads_no_settings(tmp_path: Path):
     proc = python_with_bad_setting("import pix_pipeline.definitions", tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_local_backend_loads_no_s3_libraries(tmp_path: Path):
+    """Every Dagster process builds the definitions; boto3 and dagster-aws stay out of those
+    that keep photos on the local disk."""
+    code = (
+        "import sys; from pix_pipeline.definitions import build_definitions;"
+        " from pix_pipeline.settings import load_settings;"
+        f" build_definitions(load_settings({{'PIX_LOCAL_ROOT': {str(tmp_path)!r}}}));"
+        " print(sorted(m for m in ('boto3', 'botocore', 'dagster_aws') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from pix_pipeline.defs.resources import R2S3Resource
+from pix_pipeline.defs.s3 import R2S3Resource
 from pix_pipeline.settings import load_settings
 from pix_pipeline.storage import s3 as s3_module
 from pix_pipeline.storage.base import Storage, StorageError

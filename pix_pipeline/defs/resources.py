@@ -1,38 +1,21 @@
 """The one resource: the pipeline runtime (storage, registry, providers) from PIX_* settings."""
 
-from typing import Any
-
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
 from pix_pipeline.runtime import Runtime, build_runtime
 from pix_pipeline.settings import Settings, load_settings
 from pix_pipeline.storage.base import Storage
-from pix_pipeline.storage.s3 import S3Storage, make_s3_client
-
-
-class R2S3Resource(S3Resource):
-    """dagster-aws' S3Resource whose client sends checksums only where S3 requires them (R2)."""
-
-    def get_client(self) -> Any:
-        return make_s3_client(
-            endpoint_url=self.endpoint_url,
-            region_name=self.region_name,
-            max_attempts=self.max_attempts,
-            profile_name=self.profile_name,
-            use_ssl=self.use_ssl,
-            verify=self.verify,
-            aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key,
-            aws_session_token=self.aws_session_token,
-        )
 
 
 def dagster_storage(settings: Settings) -> Storage | None:
     """On S3, the storage whose client comes from the S3 resource; None: the runtime decides."""
     if settings.s3 is None:
         return None
+    # Imported here: dagster-aws and boto3 load only in processes that use S3.
+    from pix_pipeline.defs.s3 import R2S3Resource
+    from pix_pipeline.storage.s3 import S3Storage
+
     resource = R2S3Resource(endpoint_url=settings.s3.endpoint_url, region_name=settings.s3.region)
     return S3Storage(
         resource.get_client(), settings.s3.bucket, settings.s3.prefix, resource.endpoint_url

@@ -1,7 +1,7 @@
 """Storage on S3-compatible object storage (Cloudflare R2 in production).
 
 The client comes from `make_s3_client`; in Dagster processes dagster-aws' S3Resource builds it
-(`pix_pipeline.defs.resources.R2S3Resource`).
+(`pix_pipeline.defs.s3.R2S3Resource`).
 
 Keys live under an optional prefix in one bucket. Objects are written whole: a single PUT, or
 a multipart upload for large files, which S3 only makes visible once it completes. Listings
