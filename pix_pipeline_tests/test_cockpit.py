@@ -17,7 +17,9 @@ JOB = "COCKPIT1"
 
 def materialization(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
     [event] = [
-        m for m in result.asset_materializations_for_node(asset) if m.asset_key.path == [asset]
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path == [asset]
     ]
     return {
         k: v if isinstance(v, dg.TableMetadataValue) else v.value for k, v in event.metadata.items()

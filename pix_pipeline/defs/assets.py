@@ -6,6 +6,7 @@ final_input (intake) -> per-image steps -> image_meta -> job_expose -> gallery (
 
 import json
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,26 +176,82 @@ def _step_asset(step: StepName) -> dg.AssetsDefinition:
 step_assets = [_step_asset(step) for step in StepName]
 
 
-@dg.asset(
+IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
+
+# image_meta -> job_expose -> gallery: three assets, each with its own materializations,
+# metadata and check, computed by one op. They are short job-level passes that always follow
+# each other; as one step the run starts one process for them instead of three (Dagster's
+# start-up, instance and event work cost about 0.45 s per step process).
+job_output_specs = [
+    dg.AssetSpec(
+        IMAGE_META,
+        deps=[s.value for s in StepName],
+        group_name=JOB_GROUP,
+        owners=OWNERS,
+        kinds={"python", "json"},
+        description="Settles every photo as processed or error and writes"
+        " pipeline/meta/images/{image_id}.json.",
+    ),
+    dg.AssetSpec(
+        JOB_EXPOSE,
+        deps=[IMAGE_META],
+        group_name=JOB_GROUP,
+        owners=OWNERS,
+        kinds={"python", "json"},
+        description="Aggregates all processed photos of the job into"
+        " pipeline/meta/job_expose.json (captions, room types, objects, cleanup, privacy).",
+    ),
+    dg.AssetSpec(
+        GALLERY,
+        deps=[JOB_EXPOSE],
+        group_name=JOB_GROUP,
+        owners=OWNERS,
+        kinds={"jpeg", "json"},
+        description="Draft customer gallery (gallery/images/, gallery/expose.json), invisible to"
+        " the customer until release_gallery; after a release, changes wait as update_pending.",
+    ),
+]
+job_output_checks = [
+    _job_check(
+        STUCK_CHECK,
+        IMAGE_META,
+        "Fails when a photo has waited in pending_processing longer than"
+        " PIX_STUCK_PENDING_MINUTES.",
+    ),
+    _job_check(
+        SCHEMA_CHECK,
+        JOB_EXPOSE,
+        "job_expose.json as written validates against docs/schemas/job_expose.schema.json.",
+    ),
+    _job_check(
+        GALLERY_CHECK,
+        GALLERY,
+        "gallery/images/ holds exactly the processed photos (after a release:"
+        " exactly the released ones): no stray file, none missing.",
+    ),
+]
+
+
+@dg.multi_asset(
+    name="job_outputs",
+    specs=job_output_specs,
+    check_specs=job_output_checks,
     partitions_def=pix_jobs,
-    deps=[s.value for s in StepName],
-    group_name=JOB_GROUP,
-    owners=OWNERS,
-    kinds={"python", "json"},
-    description="Settles every photo as processed or error and writes"
-    " pipeline/meta/images/{image_id}.json.",
-    check_specs=[
-        _job_check(
-            STUCK_CHECK,
-            "image_meta",
-            "Fails when a photo has waited in pending_processing longer than"
-            " PIX_STUCK_PENDING_MINUTES.",
-        )
-    ],
+    description="The job's outputs in order: image meta, job_expose.json, the draft gallery.",
 )
-def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
+def job_outputs(
+    context: dg.AssetExecutionContext, pix: PixResource
+) -> Iterator[dg.MaterializeResult[None]]:
     rt = pix.runtime
     job_id = context.partition_key
+    yield _image_meta(context, rt, job_id)
+    yield _job_expose(rt, job_id)
+    yield _gallery(context, rt, job_id)
+
+
+def _image_meta(
+    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
+) -> dg.MaterializeResult[None]:
     report = process_final_images(rt, job_id)
     rows = rt.registry.images_of_job(job_id)
     lines = image_lines(rows)
@@ -202,6 +259,7 @@ def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     minutes = rt.settings.stuck_pending_minutes
     stuck = stuck_pending(rows, datetime.now(UTC), minutes)
     return dg.MaterializeResult(
+        asset_key=IMAGE_META,
         metadata={
             **{f"images_{status}": n for status, n in sorted(report.counts().items())},
             "meta_files_written": report.written,
@@ -210,6 +268,7 @@ def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
         },
         check_results=[
             dg.AssetCheckResult(
+                asset_key=IMAGE_META,
                 check_name=STUCK_CHECK,
                 passed=not stuck,
                 description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
@@ -222,30 +281,13 @@ def image_meta(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     )
 
 
-@dg.asset(
-    partitions_def=pix_jobs,
-    deps=[image_meta],
-    group_name=JOB_GROUP,
-    owners=OWNERS,
-    kinds={"python", "json"},
-    description="Aggregates all processed photos of the job into"
-    " pipeline/meta/job_expose.json (captions, room types, objects, cleanup, privacy).",
-    check_specs=[
-        _job_check(
-            SCHEMA_CHECK,
-            "job_expose",
-            "job_expose.json as written validates against docs/schemas/job_expose.schema.json.",
-        )
-    ],
-)
-def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    rt = pix.runtime
-    job_id = context.partition_key
+def _job_expose(rt: Runtime, job_id: str) -> dg.MaterializeResult[None]:
     report = build_job_expose(rt, job_id)
     doc = report.document
     written = json.loads(rt.storage.read_bytes(layout.job_expose_key(job_id)))
     problems = validate("job_expose", written)
     return dg.MaterializeResult(
+        asset_key=JOB_EXPOSE,
         metadata={
             "path": _storage_location(rt, layout.job_expose_key(job_id)),
             "rewritten": report.written,
@@ -264,6 +306,7 @@ def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
         },
         check_results=[
             dg.AssetCheckResult(
+                asset_key=JOB_EXPOSE,
                 check_name=SCHEMA_CHECK,
                 passed=not problems,
                 description="; ".join(problems[:5]) if problems else "valid",
@@ -273,26 +316,9 @@ def job_expose(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materi
     )
 
 
-@dg.asset(
-    partitions_def=pix_jobs,
-    deps=[job_expose],
-    group_name=JOB_GROUP,
-    owners=OWNERS,
-    kinds={"jpeg", "json"},
-    description="Draft customer gallery (gallery/images/, gallery/expose.json), invisible to the"
-    " customer until release_gallery; after a release, changes wait as update_pending.",
-    check_specs=[
-        _job_check(
-            GALLERY_CHECK,
-            "gallery",
-            "gallery/images/ holds exactly the processed photos (after a release:"
-            " exactly the released ones): no stray file, none missing.",
-        )
-    ],
-)
-def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    job_id = context.partition_key
-    rt = pix.runtime
+def _gallery(
+    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
+) -> dg.MaterializeResult[None]:
     report = sync_gallery(rt, job_id)
     revision = context.run.tags.get(RUN_REVISION_TAG)
     if revision is not None and revision.isdigit():
@@ -305,6 +331,7 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
     rows = rt.registry.images_of_job(job_id)
     checked = check_gallery(rt, job_id, report.kept)
     return dg.MaterializeResult(
+        asset_key=GALLERY,
         metadata={
             "gallery_status": report.gallery_status,
             "gallery_visibility": report.gallery_visibility,
@@ -322,6 +349,7 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
         },
         check_results=[
             dg.AssetCheckResult(
+                asset_key=GALLERY,
                 check_name=GALLERY_CHECK,
                 passed=checked.passed,
                 description="gallery/images/ holds exactly the expected photos"
@@ -338,4 +366,4 @@ def gallery(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materiali
     )
 
 
-processing_assets = [*step_assets, image_meta, job_expose, gallery]
+processing_assets = [*step_assets, job_outputs]
