@@ -122,3 +122,20 @@ def test_images_pending_too_long_are_reported(run):  # type: ignore[no-untyped-d
     now = datetime.now(UTC)
     assert stuck_pending(rows, now, 60) == []
     assert stuck_pending(rows, now + timedelta(minutes=61), 60) == sorted(r.filename for r in rows)
+
+
+def test_one_job_output_can_be_materialized_alone(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    expose = harness.job_path(JOB, "pipeline/meta/job_expose.json")
+    written_before = expose.stat().st_mtime_ns
+    alone = (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection={dg.AssetKey("gallery")})
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+    assert alone.success
+    done = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
+    assert done == {"gallery"}
+    assert set(checks(alone)) == {"gallery_matches_images"}
+    assert checks(alone)["gallery_matches_images"].passed
+    assert expose.stat().st_mtime_ns == written_before

@@ -6,7 +6,7 @@ final_input (intake) -> per-image steps -> image_meta -> job_expose -> gallery (
 
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,6 +237,9 @@ job_output_checks = [
     specs=job_output_specs,
     check_specs=job_output_checks,
     partitions_def=pix_jobs,
+    # Each part reads its input from the registry and storage, so one can run alone (the UI's
+    # "Materialize" on gallery re-syncs the gallery only).
+    can_subset=True,
     description="The job's outputs in order: image meta, job_expose.json, the draft gallery.",
 )
 def job_outputs(
@@ -244,51 +247,60 @@ def job_outputs(
 ) -> Iterator[dg.MaterializeResult[None]]:
     rt = pix.runtime
     job_id = context.partition_key
-    yield _image_meta(context, rt, job_id)
-    yield _job_expose(rt, job_id)
-    yield _gallery(context, rt, job_id)
+    parts: list[tuple[str, str, Callable[..., tuple[dict[str, Any], dg.AssetCheckResult]]]] = [
+        (IMAGE_META, STUCK_CHECK, _image_meta),
+        (JOB_EXPOSE, SCHEMA_CHECK, _job_expose),
+        (GALLERY, GALLERY_CHECK, _gallery),
+    ]
+    for asset, check_name, part in parts:
+        key = dg.AssetKey(asset)
+        if key not in context.selected_asset_keys:
+            continue
+        metadata, check = part(context, rt, job_id)
+        selected = dg.AssetCheckKey(key, check_name) in context.selected_asset_check_keys
+        yield dg.MaterializeResult(
+            asset_key=key, metadata=metadata, check_results=[check] if selected else []
+        )
 
 
 def _image_meta(
     context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> dg.MaterializeResult[None]:
+) -> tuple[dict[str, Any], dg.AssetCheckResult]:
     report = process_final_images(rt, job_id)
     rows = rt.registry.images_of_job(job_id)
     lines = image_lines(rows)
     context.log.info(f"image statuses: {report.counts()}")
     minutes = rt.settings.stuck_pending_minutes
     stuck = stuck_pending(rows, datetime.now(UTC), minutes)
-    return dg.MaterializeResult(
-        asset_key=IMAGE_META,
-        metadata={
+    return (
+        {
             **{f"images_{status}": n for status, n in sorted(report.counts().items())},
             "meta_files_written": report.written,
             "images": image_table(lines),
             "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                asset_key=IMAGE_META,
-                check_name=STUCK_CHECK,
-                passed=not stuck,
-                description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
-                f" {', '.join(stuck[:10])}"
-                if stuck
-                else f"no photo pending for more than {minutes:g} minutes",
-                metadata={"stuck": len(stuck)},
-            )
-        ],
+        dg.AssetCheckResult(
+            asset_key=IMAGE_META,
+            check_name=STUCK_CHECK,
+            passed=not stuck,
+            description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
+            f" {', '.join(stuck[:10])}"
+            if stuck
+            else f"no photo pending for more than {minutes:g} minutes",
+            metadata={"stuck": len(stuck)},
+        ),
     )
 
 
-def _job_expose(rt: Runtime, job_id: str) -> dg.MaterializeResult[None]:
+def _job_expose(
+    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
+) -> tuple[dict[str, Any], dg.AssetCheckResult]:
     report = build_job_expose(rt, job_id)
     doc = report.document
     written = json.loads(rt.storage.read_bytes(layout.job_expose_key(job_id)))
     problems = validate("job_expose", written)
-    return dg.MaterializeResult(
-        asset_key=JOB_EXPOSE,
-        metadata={
+    return (
+        {
             "path": _storage_location(rt, layout.job_expose_key(job_id)),
             "rewritten": report.written,
             "processed_images": doc.counts.processed,
@@ -304,21 +316,19 @@ def _job_expose(rt: Runtime, job_id: str) -> dg.MaterializeResult[None]:
                 {k: v.detected for k, v in doc.privacy_summary.items() if v.detected}
             ),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                asset_key=JOB_EXPOSE,
-                check_name=SCHEMA_CHECK,
-                passed=not problems,
-                description="; ".join(problems[:5]) if problems else "valid",
-                metadata={"problems": len(problems)},
-            )
-        ],
+        dg.AssetCheckResult(
+            asset_key=JOB_EXPOSE,
+            check_name=SCHEMA_CHECK,
+            passed=not problems,
+            description="; ".join(problems[:5]) if problems else "valid",
+            metadata={"problems": len(problems)},
+        ),
     )
 
 
 def _gallery(
     context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> dg.MaterializeResult[None]:
+) -> tuple[dict[str, Any], dg.AssetCheckResult]:
     report = sync_gallery(rt, job_id)
     revision = context.run.tags.get(RUN_REVISION_TAG)
     if revision is not None and revision.isdigit():
@@ -330,9 +340,8 @@ def _gallery(
         )
     rows = rt.registry.images_of_job(job_id)
     checked = check_gallery(rt, job_id, report.kept)
-    return dg.MaterializeResult(
-        asset_key=GALLERY,
-        metadata={
+    return (
+        {
             "gallery_status": report.gallery_status,
             "gallery_visibility": report.gallery_visibility,
             "images_in_gallery": report.image_count,
@@ -347,22 +356,20 @@ def _gallery(
             "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
             "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                asset_key=GALLERY,
-                check_name=GALLERY_CHECK,
-                passed=checked.passed,
-                description="gallery/images/ holds exactly the expected photos"
-                if checked.passed
-                else f"stray: {', '.join(checked.stray) or '–'}; missing:"
-                f" {', '.join(checked.missing) or '–'}",
-                metadata={
-                    "expected": len(checked.expected),
-                    "stray": len(checked.stray),
-                    "missing": len(checked.missing),
-                },
-            )
-        ],
+        dg.AssetCheckResult(
+            asset_key=GALLERY,
+            check_name=GALLERY_CHECK,
+            passed=checked.passed,
+            description="gallery/images/ holds exactly the expected photos"
+            if checked.passed
+            else f"stray: {', '.join(checked.stray) or '–'}; missing:"
+            f" {', '.join(checked.missing) or '–'}",
+            metadata={
+                "expected": len(checked.expected),
+                "stray": len(checked.stray),
+                "missing": len(checked.missing),
+            },
+        ),
     )
 
 
