@@ -1,6 +1,7 @@
 """Analysis providers used by the tests, plugged in through PIX_*_PROVIDER = 'module:Class'."""
 
 import io
+from typing import ClassVar
 
 from PIL import Image
 
@@ -106,3 +107,14 @@ class FacesEverywhere:
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
         return one_face(self.identity)
+
+
+class RecordsPreviewSizes(FixedSemantics):
+    """FixedSemantics that notes the size of every preview it is given, in call order."""
+
+    seen: ClassVar[list[tuple[int, int]]] = []
+
+    def analyze(self, image: Image.Image | None) -> SemanticsResult:
+        assert image is not None
+        RecordsPreviewSizes.seen.append(image.size)
+        return super().analyze(image)

@@ -21,7 +21,7 @@ from pix_pipeline_tests.images import (
     two_tone,
     write_settled,
 )
-from pix_pipeline_tests.providers import RecordingNotifier
+from pix_pipeline_tests.providers import RecordingNotifier, RecordsPreviewSizes
 
 JOB = "DEMO1"
 RED, BLUE = (230, 20, 20), (20, 20, 230)
@@ -330,6 +330,24 @@ def test_provider_semantics_reach_job_expose_and_gallery_expose(
         # The rules cleanup provider turns the person into a retouching candidate.
         assert expose.cleanup_options[0].filename == "kitchen.jpg"
         assert [c.label for c in expose.cleanup_options[0].candidates] == ["person"]
+    h.close()
+
+
+def test_a_step_works_through_the_largest_photos_first(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PIX_SEMANTICS_PROVIDER", "pix_pipeline_tests.providers:RecordsPreviewSizes")
+    monkeypatch.setenv("PIX_IMAGE_WORKERS", "1")
+    RecordsPreviewSizes.seen.clear()
+    folder = harness.final_input(JOB)
+    # Names sort against size, so neither name nor registration order gives this order.
+    for name, size in (("a_small.jpg", (300, 200)), ("b_large.jpg", (1200, 800))):
+        write_settled(folder / name, jpeg_bytes(photo(size, seed=1)))
+    write_settled(folder / "c_medium.jpg", jpeg_bytes(photo((600, 400), seed=1)))
+    h = Harness(harness.root, harness.instance)
+    h.tick_and_run()
+    assert RecordsPreviewSizes.seen == [(1200, 800), (600, 400), (300, 200)]
+    assert {row.status for row in rows_by_name(h).values()} == {"processed"}
     h.close()
 
 

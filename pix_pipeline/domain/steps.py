@@ -253,9 +253,15 @@ def run_step(rt: Runtime, step: StepName, job_id: str) -> StepReport:
         except Exception as exc:
             return exc, time.perf_counter() - started
 
-    outputs = on_workers(rt.settings, work, [t[2] for t in todo], step.value)
-    for (image, fingerprint, _), (output, seconds) in zip(todo, outputs, strict=True):
-        report.outcomes.append(_record(rt, step, image, fingerprint, output, seconds))
+    # Largest files first: they tend to take longest (more detail to decode and scan), and a
+    # long image started last would leave the other workers idle at the end of the step.
+    order = sorted(range(len(todo)), key=lambda i: -todo[i][0].size_bytes)
+    outputs = on_workers(rt.settings, work, [todo[i][2] for i in order], step.value)
+    recorded: dict[int, ImageOutcome] = {}
+    for i, (output, seconds) in zip(order, outputs, strict=True):
+        image, fingerprint, _ = todo[i]
+        recorded[i] = _record(rt, step, image, fingerprint, output, seconds)
+    report.outcomes += [recorded[i] for i in range(len(todo))]
     return report
 
 
