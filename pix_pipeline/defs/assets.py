@@ -150,39 +150,59 @@ def _step_asset(step: StepName) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
         rt = pix.runtime
         job_id = context.partition_key
-        report = run_step(rt, step, job_id)
-        counts = report.counts()
-        context.log.info(f"{step}: {counts}")
-        problems = [o for o in report.outcomes if o.outcome in ("error", "waiting", "blocked")]
-        metadata: dict[str, Any] = {
-            **{f"images_{name}": value for name, value in counts.items()},
-            "seconds_total": round(sum(o.seconds for o in report.outcomes), 3),
-            "problems": markdown_table(
-                ["file", "outcome", "message"],
-                [(o.filename, o.outcome, o.message) for o in problems],
-            ),
-        }
-        if step is StepName.THUMBS:
-            metadata["contact_sheet"] = dg.MetadataValue.md(
-                contact_sheet(rt, preview_tiles(rt, job_id))
-            )
-            metadata["folder"] = _storage_location(rt, layout.thumbs_prefix(job_id))
+        metadata = _run_step(context, rt, step, job_id)
         check_results = [_privacy_check(rt, job_id)] if step is StepName.PRIVACY else []
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return _asset
 
 
-step_assets = [_step_asset(step) for step in StepName]
+def _run_step(
+    context: dg.AssetExecutionContext, rt: Runtime, step: StepName, job_id: str
+) -> dict[str, Any]:
+    """Runs a per-image step for the job; the materialization's metadata."""
+    report = run_step(rt, step, job_id)
+    counts = report.counts()
+    context.log.info(f"{step}: {counts}")
+    problems = [o for o in report.outcomes if o.outcome in ("error", "waiting", "blocked")]
+    metadata: dict[str, Any] = {
+        **{f"images_{name}": value for name, value in counts.items()},
+        "seconds_total": round(sum(o.seconds for o in report.outcomes), 3),
+        "problems": markdown_table(
+            ["file", "outcome", "message"],
+            [(o.filename, o.outcome, o.message) for o in problems],
+        ),
+    }
+    if step is StepName.THUMBS:
+        metadata["contact_sheet"] = dg.MetadataValue.md(
+            contact_sheet(rt, preview_tiles(rt, job_id))
+        )
+        metadata["folder"] = _storage_location(rt, layout.thumbs_prefix(job_id))
+    return metadata
+
+
+# An op each: thumbs first, then privacy, depth and semantics side by side.
+ANALYSIS_STEPS = (StepName.THUMBS, StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
+step_assets = [_step_asset(step) for step in ANALYSIS_STEPS]
 
 
 IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
 
-# image_meta -> job_expose -> gallery: three assets, each with its own materializations,
-# metadata and check, computed by one op. They are short job-level passes that always follow
-# each other; as one step the run starts one process for them instead of three (Dagster's
-# start-up, instance and event work cost about 0.45 s per step process).
-job_output_specs = [
+# cleanup -> image_meta -> job_expose -> gallery: four assets, each with its own
+# materializations and metadata (the last three with their checks), computed by one op. Each
+# waits for the one before and takes a fraction of a second: cleanup derives its candidates
+# from the privacy and semantics results (a provider that looks at the photos runs on the
+# image workers). As one step, the run starts one process for them instead of four; Dagster's
+# start-up, instance and event work cost 0.45 to 0.75 s per step process.
+finish_specs = [
+    dg.AssetSpec(
+        StepName.CLEANUP.value,
+        deps=[u.value for u in UPSTREAM[StepName.CLEANUP]],
+        group_name=STEP_GROUP,
+        owners=OWNERS,
+        kinds=STEP_KINDS[StepName.CLEANUP],
+        description=STEP_DESCRIPTIONS[StepName.CLEANUP],
+    ),
     dg.AssetSpec(
         IMAGE_META,
         deps=[s.value for s in StepName],
@@ -211,7 +231,7 @@ job_output_specs = [
         " the customer until release_gallery; after a release, changes wait as update_pending.",
     ),
 ]
-job_output_checks = [
+finish_checks = [
     _job_check(
         STUCK_CHECK,
         IMAGE_META,
@@ -233,20 +253,24 @@ job_output_checks = [
 
 
 @dg.multi_asset(
-    name="job_outputs",
-    specs=job_output_specs,
-    check_specs=job_output_checks,
+    name="finish_job",
+    specs=finish_specs,
+    check_specs=finish_checks,
     partitions_def=pix_jobs,
     # Each part reads its input from the registry and storage, so one can run alone (the UI's
     # "Materialize" on gallery re-syncs the gallery only).
     can_subset=True,
-    description="The job's outputs in order: image meta, job_expose.json, the draft gallery.",
+    description="Cleanup candidates, then the job's outputs in order: image meta,"
+    " job_expose.json, the draft gallery.",
 )
-def job_outputs(
+def finish_job(
     context: dg.AssetExecutionContext, pix: PixResource
 ) -> Iterator[dg.MaterializeResult[None]]:
     rt = pix.runtime
     job_id = context.partition_key
+    if dg.AssetKey(StepName.CLEANUP.value) in context.selected_asset_keys:
+        metadata = _run_step(context, rt, StepName.CLEANUP, job_id)
+        yield dg.MaterializeResult(asset_key=StepName.CLEANUP.value, metadata=metadata)
     parts: list[tuple[str, str, Callable[..., tuple[dict[str, Any], dg.AssetCheckResult]]]] = [
         (IMAGE_META, STUCK_CHECK, _image_meta),
         (JOB_EXPOSE, SCHEMA_CHECK, _job_expose),
@@ -373,4 +397,4 @@ def _gallery(
     )
 
 
-processing_assets = [*step_assets, job_outputs]
+processing_assets = [*step_assets, finish_job]
