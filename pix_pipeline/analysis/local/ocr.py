@@ -1,5 +1,6 @@
 """Text recognition with RapidOCR: PP-OCR ONNX models from the wheel, run by onnxruntime."""
 
+import importlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -28,10 +29,31 @@ def ocr_version() -> str:
 class TextReader:
     """Reads text lines from an image. Engines load lazily, one per thread that uses them."""
 
+    # Importing rapidocr parses its YAML configs: about 0.5 s of Python, once per process.
+    _import_lock = threading.Lock()
+    _importing: threading.Thread | None = None
+
     def __init__(self, threads: int = 1, detection_side: int = 640) -> None:
         self.threads = threads
         self.detection_side = detection_side
         self._local = threading.local()
+
+    @classmethod
+    def start_import(cls) -> None:
+        """Imports rapidocr on a background thread, once per process, so a caller can do other
+        work (the face scan, in native code) meanwhile instead of waiting for it in `read`.
+
+        A failed import raises again where `read` needs the module.
+        """
+        with cls._import_lock:
+            if cls._importing is None:
+                cls._importing = threading.Thread(
+                    target=importlib.import_module,
+                    args=("rapidocr.main",),
+                    name="pix-rapidocr-import",
+                    daemon=True,
+                )
+                cls._importing.start()
 
     def _engine(self) -> Any:
         engine = getattr(self._local, "engine", None)

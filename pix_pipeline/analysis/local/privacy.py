@@ -152,10 +152,12 @@ class LocalPrivacyChecks:
         if image is None:
             raise ValueError("the local privacy check needs the image")
         t = self.thresholds
+        # The first photo of a process scans for faces while the OCR library loads.
+        self.reader.start_import()
+        faces = self.faces(np.asarray(image.convert("L")))
         # Bilinear is enough for detection and much cheaper than the previews' Lanczos.
         small = fit_within(image, t.max_side, Image.Resampling.BILINEAR)
         grey = np.asarray(small.convert("L"))
-        face_grey = np.asarray(image.convert("L"))
         lines = [ln for ln in self.reader.read(small) if self._counts(ln)]
         plates = self.plates(grey, lines)
         plate_texts = {p.text for p in plates}
@@ -171,7 +173,7 @@ class LocalPrivacyChecks:
         ]
         return PrivacyResult(
             provider=self.identity,
-            faces=_category(self.faces(face_grey)),
+            faces=_category(faces),
             licence_plates=_category(plates),
             logos=CategoryResult(status=Finding.NOT_CHECKED),
             text=_category(text_items),
