@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from privacy_set import photo_like, real_backgrounds
 
 from pix_pipeline.definitions import build_definitions
+from pix_pipeline.defs.assets import processing_assets
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.domain.intake import scan_final_input
@@ -52,6 +53,7 @@ from pix_pipeline.settings import load_settings
 
 OURS, ISOLATED = "BENCH_RUN", "BENCH_ISO"
 OLD = time.time() - 3600
+SAMPLE_SECONDS = 0.2
 
 
 def process_job() -> dg.JobDefinition:
@@ -79,7 +81,8 @@ def make_photos(folder: Path, count: int) -> list[Path]:
 
 
 class PeakSampler:
-    """Polls the VmHWM and CPU time of every process below this one while a run goes on."""
+    """Polls the VmHWM and CPU time of every process below this one while a run goes on (every
+    SAMPLE_SECONDS: a step process lives for at least a second, and VmHWM keeps its peak)."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
@@ -103,7 +106,7 @@ class PeakSampler:
         return sum(self._cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def _loop(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(SAMPLE_SECONDS):
             for pid in descendants(os.getpid()):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
@@ -119,10 +122,15 @@ class PeakSampler:
 
 
 def descendants(root: int) -> set[int]:
-    """Every process below `root`, from the parent ids in /proc."""
+    """Every process below `root`, from the parent ids in /proc.
+
+    Only processes with a higher id than `root` are read: they were started after it (process
+    ids grow until they wrap at pid_max), and reading every process's stat would cost the
+    machine more than the sampling is worth.
+    """
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) <= root:
             continue
         try:
             stat = (entry / "stat").read_text(encoding="utf-8")
@@ -162,6 +170,21 @@ def step_timeline(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
     return rows
 
 
+def per_image_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Per step asset, the seconds its per-image work took inside the run (summed over images,
+    as its materialization reports them)."""
+    seconds = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.event_type_value != "ASSET_MATERIALIZATION":
+            continue
+        materialization = event.step_materialization_data.materialization
+        total = materialization.metadata.get("seconds_total")
+        if total is not None and isinstance(total.value, int | float):
+            seconds[materialization.asset_key.to_user_string()] = float(total.value)
+    return seconds
+
+
 def isolated_work(env: dict[str, str], photos: list[Path], job_id: str) -> dict[str, float]:
     """Seconds of per-image work by part (validation, then each step), one image at a time in
     this process, models warm."""
@@ -173,6 +196,7 @@ def isolated_work(env: dict[str, str], photos: list[Path], job_id: str) -> dict[
         shutil.copyfile(path, target)
         os.utime(target, (OLD, OLD))
         paths.append(target)
+    os.sync()  # as for the runs
     rt = build_runtime(load_settings({**env, "PIX_IMAGE_WORKERS": "1"}))
     try:
         seconds = {"validation": 0.0}
@@ -202,6 +226,7 @@ class RunFigures:
     ours: float
     registration: float
     timeline: list[tuple[str, float, float]]
+    per_image: dict[str, float]
     peak_kib: int
     processes: int
     cpu_seconds: float
@@ -217,6 +242,9 @@ def one_run(photos: Path, workdir: Path) -> RunFigures:
         target = folder / path.name
         shutil.copyfile(path, target)
         os.utime(target, (OLD, OLD))
+    # Delivered photos have long been written back to disk; without this, the run's first
+    # fsync would pay for writing back the copies made just now.
+    os.sync()
     env = {
         "PIX_LOCAL_ROOT": str(root),
         "PIX_DATABASE_URL": f"sqlite:///{workdir}/registry.sqlite3",
@@ -247,6 +275,7 @@ def one_run(photos: Path, workdir: Path) -> RunFigures:
         ours = time.perf_counter() - started
         assert result.success, "the run failed"
         timeline = step_timeline(instance, result.run_id)
+        per_image = per_image_seconds(instance, result.run_id)
         job = rt.registry.get_job(OURS)
         assert job is not None and job.gallery_status == "draft_ready", job
         gallery = list((root / "pix-jobs" / OURS / "gallery" / "images").iterdir())
@@ -256,11 +285,20 @@ def one_run(photos: Path, workdir: Path) -> RunFigures:
         ours=ours,
         registration=registration,
         timeline=timeline,
+        per_image=per_image,
         peak_kib=sampler.peak_kib,
         processes=sampler.processes,
         cpu_seconds=sampler.cpu_seconds,
         cores=min(settings.image_workers, os.cpu_count() or 1),
     )
+
+
+def step_assets(step: str) -> set[str]:
+    """The assets a Dagster step materializes (the finishing step computes cleanup too)."""
+    for asset in processing_assets:
+        if asset.op.name == step:
+            return {key.to_user_string() for key in asset.keys}
+    return set()
 
 
 def run_in_fresh_process(photos: Path, workdir: Path) -> RunFigures:
@@ -318,10 +356,14 @@ def main() -> int:
         f" {run_wall:.1f} s: {median.processes} processes below, at least"
         f" {median.cpu_seconds:.1f} s CPU, {median.cpu_seconds / run_wall:.2f} cores busy"
     )
-    print(f"  {'':<12}{'process start':>14}{'ran':>8}{'isolated / cores':>18}")
+    print(
+        f"  {'':<12}{'process start':>14}{'ran':>8}{'isolated / cores':>18}"
+        f"{'in the run / cores':>20}"
+    )
     for step, startup, ran in median.timeline:
-        alone = parts.get(step, 0.0) / cores
-        print(f"  {step:<12}{startup:>14.2f}{ran:>8.2f}{alone:>18.2f}")
+        alone = sum(v for k, v in parts.items() if k in step_assets(step)) / cores
+        inside = sum(v for k, v in median.per_image.items() if k in step_assets(step)) / cores
+        print(f"  {step:<12}{startup:>14.2f}{ran:>8.2f}{alone:>18.2f}{inside:>20.2f}")
     print(f"  {'validation':<12}{'':>14}{'':>8}{parts['validation'] / cores:>18.2f}")
     walls = [r.ours for r in runs]
     ratio = median.ours / anchor
