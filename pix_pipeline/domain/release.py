@@ -61,8 +61,9 @@ def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
         if row.status != ImageStatus.PROCESSED or row.meta is None:
             continue
         privacy = ImageMeta.model_validate(row.meta).privacy
-        if privacy is not None and privacy.detected():
-            findings[row.filename] = privacy.detected()
+        detected = privacy.detected() if privacy is not None else []
+        if detected:
+            findings[row.filename] = detected
     return findings
 
 
