@@ -293,7 +293,7 @@ def one_run(photos: Path, workdir: Path) -> RunFigures:
     )
 
 
-def step_assets(step: str) -> set[str]:
+def assets_of_step(step: str) -> set[str]:
     """The assets a Dagster step materializes (the finishing step computes cleanup too)."""
     for asset in processing_assets:
         if asset.op.name == step:
@@ -361,8 +361,8 @@ def main() -> int:
         f"{'in the run / cores':>20}"
     )
     for step, startup, ran in median.timeline:
-        alone = sum(v for k, v in parts.items() if k in step_assets(step)) / cores
-        inside = sum(v for k, v in median.per_image.items() if k in step_assets(step)) / cores
+        alone = sum(v for k, v in parts.items() if k in assets_of_step(step)) / cores
+        inside = sum(v for k, v in median.per_image.items() if k in assets_of_step(step)) / cores
         print(f"  {step:<12}{startup:>14.2f}{ran:>8.2f}{alone:>18.2f}{inside:>20.2f}")
     print(f"  {'validation':<12}{'':>14}{'':>8}{parts['validation'] / cores:>18.2f}")
     walls = [r.ours for r in runs]
