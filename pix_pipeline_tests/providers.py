@@ -1,7 +1,6 @@
 """Analysis providers used by the tests, plugged in through PIX_*_PROVIDER = 'module:Class'."""
 
 import io
-from typing import ClassVar
 
 from PIL import Image
 
@@ -109,12 +108,35 @@ class FacesEverywhere:
         return one_face(self.identity)
 
 
-class RecordsPreviewSizes(FixedSemantics):
-    """FixedSemantics that notes the size of every preview it is given, in call order."""
+# (step, preview size) of every call of the Logs* providers below, in call order.
+provider_calls: list[tuple[str, tuple[int, int]]] = []
 
-    seen: ClassVar[list[tuple[int, int]]] = []
+
+class LogsPrivacyCalls:
+    """Finds a face in every photo and logs the call in provider_calls."""
+
+    identity = "test-logs-privacy/1"
+    needs_image = True
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        assert image is not None
+        provider_calls.append(("privacy", image.size))
+        return one_face(self.identity)
+
+
+class LogsDepthCalls(LumaDepth):
+    """LumaDepth that logs each call in provider_calls."""
+
+    def estimate(self, image: Image.Image | None) -> bytes | None:
+        assert image is not None
+        provider_calls.append(("depth", image.size))
+        return super().estimate(image)
+
+
+class LogsSemanticsCalls(FixedSemantics):
+    """FixedSemantics that logs each call in provider_calls."""
 
     def analyze(self, image: Image.Image | None) -> SemanticsResult:
         assert image is not None
-        RecordsPreviewSizes.seen.append(image.size)
+        provider_calls.append(("semantics", image.size))
         return super().analyze(image)

@@ -139,3 +139,19 @@ def test_one_job_output_can_be_materialized_alone(run):  # type: ignore[no-untyp
     assert set(checks(alone)) == {"gallery_matches_images"}
     assert checks(alone)["gallery_matches_images"].passed
     assert expose.stat().st_mtime_ns == written_before
+
+
+def test_one_side_by_side_step_can_be_materialized_alone(run):  # type: ignore[no-untyped-def]
+    harness, first = run
+    assert materialization(first, "privacy")["images_computed"] == 3
+    assert checks(first)["privacy_findings"].passed is False
+    alone = (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection={dg.AssetKey("semantics")})
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+    assert alone.success
+    done = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
+    assert done == {"semantics"}
+    assert checks(alone) == {}  # privacy's check belongs to privacy, which did not run
+    assert materialization(alone, "semantics")["images_unchanged"] == 3

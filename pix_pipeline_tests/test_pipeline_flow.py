@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pix_pipeline.domain.models import ImageMeta, JobExpose
+from pix_pipeline.domain.models import ImageMeta, JobExpose, StepName
+from pix_pipeline.domain.steps import run_steps
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import load_settings
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import (
     age,
@@ -21,7 +24,7 @@ from pix_pipeline_tests.images import (
     two_tone,
     write_settled,
 )
-from pix_pipeline_tests.providers import RecordingNotifier, RecordsPreviewSizes
+from pix_pipeline_tests.providers import RecordingNotifier, provider_calls
 
 JOB = "DEMO1"
 RED, BLUE = (230, 20, 20), (20, 20, 230)
@@ -333,22 +336,66 @@ def test_provider_semantics_reach_job_expose_and_gallery_expose(
     h.close()
 
 
-def test_a_step_works_through_the_largest_photos_first(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("PIX_SEMANTICS_PROVIDER", "pix_pipeline_tests.providers:RecordsPreviewSizes")
-    monkeypatch.setenv("PIX_IMAGE_WORKERS", "1")
-    RecordsPreviewSizes.seen.clear()
-    folder = harness.final_input(JOB)
-    # Names sort against size, so neither name nor registration order gives this order.
+def deliver_three_sizes(folder: Path) -> None:
+    # Names sort against size, so neither name nor registration order gives the size order.
     for name, size in (("a_small.jpg", (300, 200)), ("b_large.jpg", (1200, 800))):
         write_settled(folder / name, jpeg_bytes(photo(size, seed=1)))
     write_settled(folder / "c_medium.jpg", jpeg_bytes(photo((600, 400), seed=1)))
+
+
+def test_a_step_works_through_the_largest_photos_first(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PIX_SEMANTICS_PROVIDER", "pix_pipeline_tests.providers:LogsSemanticsCalls")
+    monkeypatch.setenv("PIX_IMAGE_WORKERS", "1")
+    provider_calls.clear()
+    deliver_three_sizes(harness.final_input(JOB))
     h = Harness(harness.root, harness.instance)
     h.tick_and_run()
-    assert RecordsPreviewSizes.seen == [(1200, 800), (600, 400), (300, 200)]
+    assert provider_calls == [
+        ("semantics", (1200, 800)),
+        ("semantics", (600, 400)),
+        ("semantics", (300, 200)),
+    ]
     assert {row.status for row in rows_by_name(h).values()} == {"processed"}
     h.close()
+
+
+def test_privacy_depth_and_semantics_go_side_by_side_photo_by_photo(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    for step, provider in (
+        ("PRIVACY", "LogsPrivacyCalls"),
+        ("DEPTH", "LogsDepthCalls"),
+        ("SEMANTICS", "LogsSemanticsCalls"),
+    ):
+        monkeypatch.setenv(f"PIX_{step}_PROVIDER", f"pix_pipeline_tests.providers:{provider}")
+    monkeypatch.setenv("PIX_DEPTH_ENABLED", "true")
+    monkeypatch.setenv("PIX_IMAGE_WORKERS", "1")  # one worker: the order of calls is the queue
+    provider_calls.clear()
+    deliver_three_sizes(harness.final_input(JOB))
+    h = Harness(harness.root, harness.instance)
+    h.tick_and_run()
+    # Each photo, largest first, gets all three before the next: no step waits for another.
+    assert provider_calls == [
+        (step, size)
+        for size in ((1200, 800), (600, 400), (300, 200))
+        for step in ("privacy", "depth", "semantics")
+    ]
+    rows = rows_by_name(h)
+    assert {row.status for row in rows.values()} == {"processed"}
+    for row in rows.values():
+        assert h.job_path(JOB, f"pipeline/depth/{row.image_id}.png").exists()
+    h.close()
+
+
+def test_steps_that_build_on_each_other_are_not_run_side_by_side(harness: Harness):
+    rt = build_runtime(load_settings())
+    try:
+        with pytest.raises(ValueError, match="privacy build"):
+            run_steps(rt, (StepName.THUMBS, StepName.PRIVACY), JOB)
+    finally:
+        rt.close()
 
 
 def test_an_image_that_crashes_a_step_is_recorded_and_the_others_finish(

@@ -30,7 +30,7 @@ from pix_pipeline.domain.overview import (
     stuck_pending,
 )
 from pix_pipeline.domain.schemas import validate
-from pix_pipeline.domain.steps import UPSTREAM, run_step
+from pix_pipeline.domain.steps import UPSTREAM, StepReport, run_step, run_steps
 from pix_pipeline.runtime import Runtime
 
 INTAKE_GROUP = "intake"
@@ -78,8 +78,6 @@ released_gallery = dg.AssetSpec(
     " the launchpad) records it; revoke_gallery takes it back.",
 )
 
-# Assets that report checks must be annotated with the bare MaterializeResult class: Dagster
-# maps their extra check outputs only for that exact annotation (hence the type: ignores).
 PRIVACY_CHECK = "privacy_findings"
 SCHEMA_CHECK = "job_expose_schema"
 GALLERY_CHECK = "gallery_matches_images"
@@ -107,6 +105,7 @@ def _storage_location(rt: Runtime, key: str) -> dg.MetadataValue[str]:
 def _privacy_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     findings = detected_privacy(rt, job_id)
     return dg.AssetCheckResult(
+        asset_key=StepName.PRIVACY.value,
         check_name=PRIVACY_CHECK,
         passed=not findings,
         severity=dg.AssetCheckSeverity.WARN,
@@ -123,47 +122,23 @@ def _privacy_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     )
 
 
-def _step_asset(step: StepName) -> dg.AssetsDefinition:
-    checks = (
-        [
-            _job_check(
-                PRIVACY_CHECK,
-                step.value,
-                "Warns while any photo shows faces, licence plates, logos or text:"
-                " Daniel sees them before releasing.",
-            )
-        ]
-        if step is StepName.PRIVACY
-        else []
-    )
-
-    @dg.asset(
-        name=step.value,
-        partitions_def=pix_jobs,
-        deps=[u.value for u in UPSTREAM[step]] or [final_input.key.to_user_string()],
+def _step_spec(step: StepName) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        step.value,
+        deps=[u.value for u in UPSTREAM[step]] or [final_input.key],
         group_name=STEP_GROUP,
         owners=OWNERS,
         kinds=STEP_KINDS[step],
         description=STEP_DESCRIPTIONS[step],
-        check_specs=checks,
     )
-    def _asset(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
-        rt = pix.runtime
-        job_id = context.partition_key
-        metadata = _run_step(context, rt, step, job_id)
-        check_results = [_privacy_check(rt, job_id)] if step is StepName.PRIVACY else []
-        return dg.MaterializeResult(metadata=metadata, check_results=check_results)
-
-    return _asset
 
 
-def _run_step(
-    context: dg.AssetExecutionContext, rt: Runtime, step: StepName, job_id: str
+def _step_metadata(
+    context: dg.AssetExecutionContext, rt: Runtime, report: StepReport, job_id: str
 ) -> dict[str, Any]:
-    """Runs a per-image step for the job; the materialization's metadata."""
-    report = run_step(rt, step, job_id)
+    """A per-image step's materialization metadata, from its report."""
     counts = report.counts()
-    context.log.info(f"{step}: {counts}")
+    context.log.info(f"{report.step}: {counts}")
     problems = [o for o in report.outcomes if o.outcome in ("error", "waiting", "blocked")]
     metadata: dict[str, Any] = {
         **{f"images_{name}": value for name, value in counts.items()},
@@ -173,7 +148,7 @@ def _run_step(
             [(o.filename, o.outcome, o.message) for o in problems],
         ),
     }
-    if step is StepName.THUMBS:
+    if report.step is StepName.THUMBS:
         metadata["contact_sheet"] = dg.MetadataValue.md(
             contact_sheet(rt, preview_tiles(rt, job_id))
         )
@@ -181,9 +156,56 @@ def _run_step(
     return metadata
 
 
-# An op each: thumbs first, then privacy, depth and semantics side by side.
-ANALYSIS_STEPS = (StepName.THUMBS, StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
-step_assets = [_step_asset(step) for step in ANALYSIS_STEPS]
+@dg.multi_asset(
+    name=StepName.THUMBS.value,
+    specs=[_step_spec(StepName.THUMBS)],
+    partitions_def=pix_jobs,
+    description=STEP_DESCRIPTIONS[StepName.THUMBS],
+)
+def thumbs(context: dg.AssetExecutionContext, pix: PixResource) -> dg.MaterializeResult[None]:
+    rt = pix.runtime
+    job_id = context.partition_key
+    report = run_step(rt, StepName.THUMBS, job_id)
+    return dg.MaterializeResult(metadata=_step_metadata(context, rt, report, job_id))
+
+
+# privacy, depth and semantics each build on thumbs alone. One op computes them side by side:
+# a single pool of image workers takes every photo's work for all three, so both cores stay
+# busy until the last photo instead of each step waiting for its slowest image. Each keeps its
+# own asset, metadata and (privacy) check, and each can be materialized alone.
+SIDE_BY_SIDE = (StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
+
+
+@dg.multi_asset(
+    name="analyze_photos",
+    specs=[_step_spec(step) for step in SIDE_BY_SIDE],
+    check_specs=[
+        _job_check(
+            PRIVACY_CHECK,
+            StepName.PRIVACY.value,
+            "Warns while any photo shows faces, licence plates, logos or text:"
+            " Daniel sees them before releasing.",
+        )
+    ],
+    partitions_def=pix_jobs,
+    can_subset=True,
+    description="Privacy check, depth map and semantics of every new or changed photo, side"
+    " by side on the image workers.",
+)
+def analyze_photos(
+    context: dg.AssetExecutionContext, pix: PixResource
+) -> Iterator[dg.MaterializeResult[None]]:
+    rt = pix.runtime
+    job_id = context.partition_key
+    selected = [s for s in SIDE_BY_SIDE if dg.AssetKey(s.value) in context.selected_asset_keys]
+    for step, report in run_steps(rt, selected, job_id).items():
+        key = dg.AssetKey(step.value)
+        checked = dg.AssetCheckKey(key, PRIVACY_CHECK) in context.selected_asset_check_keys
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata=_step_metadata(context, rt, report, job_id),
+            check_results=[_privacy_check(rt, job_id)] if checked else [],
+        )
 
 
 IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
@@ -192,8 +214,7 @@ IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
 # materializations and metadata (the last three with their checks), computed by one op. Each
 # waits for the one before and takes a fraction of a second: cleanup derives its candidates
 # from the privacy and semantics results (a provider that looks at the photos runs on the
-# image workers). As one step, the run starts one process for them instead of four; Dagster's
-# start-up, instance and event work cost 0.45 to 0.75 s per step process.
+# image workers). As one step, they cost one step's events and data-version reads, not four.
 
 
 def _job_output(name: str, deps: list[str], kinds: set[str], description: str) -> dg.AssetSpec:
@@ -203,14 +224,7 @@ def _job_output(name: str, deps: list[str], kinds: set[str], description: str) -
 
 
 finish_specs = [
-    dg.AssetSpec(
-        StepName.CLEANUP.value,
-        deps=[u.value for u in UPSTREAM[StepName.CLEANUP]],
-        group_name=STEP_GROUP,
-        owners=OWNERS,
-        kinds=STEP_KINDS[StepName.CLEANUP],
-        description=STEP_DESCRIPTIONS[StepName.CLEANUP],
-    ),
+    _step_spec(StepName.CLEANUP),
     _job_output(
         IMAGE_META,
         [step.value for step in StepName],
@@ -298,7 +312,7 @@ def finish_job(
 def _cleanup(
     context: dg.AssetExecutionContext, rt: Runtime, job_id: str
 ) -> tuple[dict[str, Any], None]:
-    return _run_step(context, rt, StepName.CLEANUP, job_id), None
+    return _step_metadata(context, rt, run_step(rt, StepName.CLEANUP, job_id), job_id), None
 
 
 def _image_meta(
@@ -411,4 +425,4 @@ def _gallery(
     )
 
 
-processing_assets = [*step_assets, finish_job]
+processing_assets = [thumbs, analyze_photos, finish_job]

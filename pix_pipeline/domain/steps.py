@@ -10,7 +10,7 @@ others.
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,27 +226,44 @@ def _prepare_job_folders(rt: Runtime, job_id: str) -> None:
 
 def run_step(rt: Runtime, step: StepName, job_id: str) -> StepReport:
     """Run `step` for every image of the job whose input changed; record each outcome."""
-    if step is StepName.THUMBS:
+    return run_steps(rt, (step,), job_id)[step]
+
+
+def run_steps(rt: Runtime, steps: Sequence[StepName], job_id: str) -> dict[StepName, StepReport]:
+    """Run independent steps side by side: one pool of image workers takes every image's work
+    for each of `steps`, so all of them progress at once and no core waits for a step to end.
+
+    None of `steps` may build on another (their upstream steps ran before).
+    """
+    builds_on = [s for s in steps if any(u in steps for u in UPSTREAM[s])]
+    if builds_on:
+        raise ValueError(f"{', '.join(builds_on)} build(s) on another of {', '.join(steps)}")
+    if StepName.THUMBS in steps:
         _prepare_job_folders(rt, job_id)
-    report = StepReport(step)
+    reports = {step: StepReport(step) for step in steps}
     results = rt.registry.step_results(job_id)
-    todo: list[tuple[ImageRow, str, StepInput]] = []
+    todo: list[tuple[StepName, ImageRow, str, StepInput]] = []
     for image in processable_images(rt.registry.images_of_job(job_id)):
         assert image.content_hash is not None
         fps = expected_fingerprints(rt, image.content_hash)
-        upstream = {u: results.get((image.image_id, u)) for u in UPSTREAM[step]}
-        if not all(is_current(row, fps[u]) for u, row in upstream.items()):
-            report.outcomes.append(
-                ImageOutcome(image.image_id, image.filename, "blocked", "an earlier step failed")
-            )
-            continue
-        if is_current(results.get((image.image_id, step.value)), fps[step]):
-            report.outcomes.append(ImageOutcome(image.image_id, image.filename, "unchanged"))
-            continue
-        inputs = StepInput(rt, image, {u: r for u, r in upstream.items() if r is not None})
-        todo.append((image, fps[step], inputs))
+        for step in steps:
+            upstream = {u: results.get((image.image_id, u)) for u in UPSTREAM[step]}
+            if not all(is_current(row, fps[u]) for u, row in upstream.items()):
+                reports[step].outcomes.append(
+                    ImageOutcome(
+                        image.image_id, image.filename, "blocked", "an earlier step failed"
+                    )
+                )
+            elif is_current(results.get((image.image_id, step.value)), fps[step]):
+                reports[step].outcomes.append(
+                    ImageOutcome(image.image_id, image.filename, "unchanged")
+                )
+            else:
+                inputs = StepInput(rt, image, {u: r for u, r in upstream.items() if r is not None})
+                todo.append((step, image, fps[step], inputs))
 
-    def work(inp: StepInput) -> tuple[StepOutput | BaseException, float]:
+    def work(item: tuple[StepName, StepInput]) -> tuple[StepOutput | BaseException, float]:
+        step, inp = item
         started = time.perf_counter()
         try:
             return COMPUTE[step](inp), time.perf_counter() - started
@@ -254,15 +271,18 @@ def run_step(rt: Runtime, step: StepName, job_id: str) -> StepReport:
             return exc, time.perf_counter() - started
 
     # Largest files first: they tend to take longest (more detail to decode and scan), and a
-    # long image started last would leave the other workers idle at the end of the step.
-    order = sorted(range(len(todo)), key=lambda i: -todo[i][0].size_bytes)
-    outputs = on_workers(rt.settings, work, [todo[i][2] for i in order], step.value)
+    # long image started last would leave the other workers idle at the end. The sort is
+    # stable: an image's steps stay together, in the order given.
+    order = sorted(range(len(todo)), key=lambda i: -todo[i][1].size_bytes)
+    name = "+".join(step.value for step in steps)
+    outputs = on_workers(rt.settings, work, [(todo[i][0], todo[i][3]) for i in order], name)
     recorded: dict[int, ImageOutcome] = {}
     for i, (output, seconds) in zip(order, outputs, strict=True):
-        image, fingerprint, _ = todo[i]
+        step, image, fingerprint, _ = todo[i]
         recorded[i] = _record(rt, step, image, fingerprint, output, seconds)
-    report.outcomes += [recorded[i] for i in range(len(todo))]
-    return report
+    for i, (step, *_) in enumerate(todo):
+        reports[step].outcomes.append(recorded[i])
+    return reports
 
 
 def _record(
