@@ -36,9 +36,6 @@ JOB = "JOB1"
 LOG_PREFIX = "dagster/compute-logs"
 # Two runs one after another, each a few seconds from dequeue to the last step.
 RUNS_TIMEOUT = 75.0
-# Steps in the run worker's process instead of one process per step: the queue and the instance
-# are under test here, and it saves ~15 s of interpreter start-ups per run.
-IN_PROCESS: dict[str, object] = {"execution": {"config": {"in_process": {}}}}
 
 pytestmark = pytest.mark.postgres
 
@@ -109,7 +106,6 @@ def launch(run_id: str, tags: dict[str, str], log: Path) -> subprocess.Popen[byt
                 str(BIN / "dagster"),
                 *("job", "launch", "-w", str(WORKSPACE), "-j", PROCESS_JOB_NAME),
                 *("--run-id", run_id, "--tags", json.dumps(tags)),
-                *("--config-json", json.dumps(IN_PROCESS)),
             ],
             cwd=PROJECT,
             env=dict(os.environ),

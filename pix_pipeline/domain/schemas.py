@@ -52,7 +52,7 @@ def json_schema(stem: str) -> dict[str, Any]:
 
 def validate(stem: str, document: object) -> list[str]:
     """Where `document` breaks its schema, one line per problem (empty: it is valid)."""
-    # Imported here: it costs 0.15 s, and every step process of a run imports this module.
+    # Imported here: it costs 0.15 s, and every Dagster process imports this module.
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(json_schema(stem))

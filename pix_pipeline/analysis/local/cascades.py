@@ -58,8 +58,8 @@ class Cascades:
     def _classifier(self, filename: str) -> Any:
         cache: dict[str, Any] = self._local.__dict__.setdefault("classifiers", {})
         if filename not in cache:
-            # OpenCV's own thread pool would oversubscribe the cores that the run's other
-            # step processes and image workers already use.
+            # OpenCV's own thread pool would oversubscribe the cores that the run's image
+            # workers already use.
             cv2.setNumThreads(self.threads)
             path = cv2.data.haarcascades + filename  # type: ignore[attr-defined]
             classifier = cv2.CascadeClassifier(path)
