@@ -124,15 +124,20 @@ def test_images_pending_too_long_are_reported(run):  # type: ignore[no-untyped-d
     assert stuck_pending(rows, now + timedelta(minutes=61), 60) == sorted(r.filename for r in rows)
 
 
+def materialize_alone(harness: Harness, asset: str) -> dg.ExecuteInProcessResult:
+    """What the UI's Materialize on one asset of the job runs."""
+    return (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection={dg.AssetKey(asset)})
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+
+
 def test_one_job_output_can_be_materialized_alone(run):  # type: ignore[no-untyped-def]
     harness, _ = run
     expose = harness.job_path(JOB, "pipeline/meta/job_expose.json")
     written_before = expose.stat().st_mtime_ns
-    alone = (
-        harness.defs.resolve_job_def("process_pix_job")
-        .get_subset(asset_selection={dg.AssetKey("gallery")})
-        .execute_in_process(instance=harness.instance, partition_key=JOB)
-    )
+    alone = materialize_alone(harness, "gallery")
     assert alone.success
     done = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
     assert done == {"gallery"}
@@ -145,11 +150,7 @@ def test_one_side_by_side_step_can_be_materialized_alone(run):  # type: ignore[n
     harness, first = run
     assert materialization(first, "privacy")["images_computed"] == 3
     assert checks(first)["privacy_findings"].passed is False
-    alone = (
-        harness.defs.resolve_job_def("process_pix_job")
-        .get_subset(asset_selection={dg.AssetKey("semantics")})
-        .execute_in_process(instance=harness.instance, partition_key=JOB)
-    )
+    alone = materialize_alone(harness, "semantics")
     assert alone.success
     done = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
     assert done == {"semantics"}

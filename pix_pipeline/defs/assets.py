@@ -122,6 +122,39 @@ def _privacy_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     )
 
 
+def _subsettable(
+    name: str,
+    specs: list[dg.AssetSpec],
+    checks: list[dg.AssetCheckSpec],
+    description: str,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """One op for several assets of a job partition. Each asset reads its inputs from the
+    registry and storage, so each can run alone (the UI's "Materialize" on one of them)."""
+    return dg.multi_asset(
+        name=name,
+        specs=specs,
+        check_specs=checks,
+        partitions_def=pix_jobs,
+        can_subset=True,
+        description=description,
+    )
+
+
+def _result(
+    context: dg.AssetExecutionContext,
+    asset: str,
+    metadata: dict[str, Any],
+    check: dg.AssetCheckResult | None,
+) -> dg.MaterializeResult[None]:
+    """`asset`'s materialization, with its check's result when the run selected the check."""
+    key = dg.AssetKey(asset)
+    selected = context.selected_asset_check_keys
+    checks = [
+        c for c in [check] if c and c.check_name and dg.AssetCheckKey(key, c.check_name) in selected
+    ]
+    return dg.MaterializeResult(asset_key=key, metadata=metadata, check_results=checks)
+
+
 def _step_spec(step: StepName) -> dg.AssetSpec:
     return dg.AssetSpec(
         step.value,
@@ -176,10 +209,10 @@ def thumbs(context: dg.AssetExecutionContext, pix: PixResource) -> dg.Materializ
 SIDE_BY_SIDE = (StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
 
 
-@dg.multi_asset(
-    name="analyze_photos",
-    specs=[_step_spec(step) for step in SIDE_BY_SIDE],
-    check_specs=[
+@_subsettable(
+    "analyze_photos",
+    [_step_spec(step) for step in SIDE_BY_SIDE],
+    [
         _job_check(
             PRIVACY_CHECK,
             StepName.PRIVACY.value,
@@ -187,10 +220,8 @@ SIDE_BY_SIDE = (StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
             " Daniel sees them before releasing.",
         )
     ],
-    partitions_def=pix_jobs,
-    can_subset=True,
-    description="Privacy check, depth map and semantics of every new or changed photo, side"
-    " by side on the image workers.",
+    "Privacy check, depth map and semantics of every new or changed photo, side by side on"
+    " the image workers.",
 )
 def analyze_photos(
     context: dg.AssetExecutionContext, pix: PixResource
@@ -199,13 +230,8 @@ def analyze_photos(
     job_id = context.partition_key
     selected = [s for s in SIDE_BY_SIDE if dg.AssetKey(s.value) in context.selected_asset_keys]
     for step, report in run_steps(rt, selected, job_id).items():
-        key = dg.AssetKey(step.value)
-        checked = dg.AssetCheckKey(key, PRIVACY_CHECK) in context.selected_asset_check_keys
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata=_step_metadata(context, rt, report, job_id),
-            check_results=[_privacy_check(rt, job_id)] if checked else [],
-        )
+        check = _privacy_check(rt, job_id) if step is StepName.PRIVACY else None
+        yield _result(context, step.value, _step_metadata(context, rt, report, job_id), check)
 
 
 IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
@@ -274,39 +300,28 @@ Part = Callable[
 ]
 
 
-@dg.multi_asset(
-    name="finish_job",
-    specs=finish_specs,
-    check_specs=finish_checks,
-    partitions_def=pix_jobs,
-    # Each part reads its input from the registry and storage, so one can run alone (the UI's
-    # "Materialize" on gallery re-syncs the gallery only).
-    can_subset=True,
-    description="Cleanup candidates, then the job's outputs in order: image meta,"
-    " job_expose.json, the draft gallery.",
+@_subsettable(
+    "finish_job",
+    finish_specs,
+    finish_checks,
+    "Cleanup candidates, then the job's outputs in order: image meta, job_expose.json, the"
+    " draft gallery.",
 )
 def finish_job(
     context: dg.AssetExecutionContext, pix: PixResource
 ) -> Iterator[dg.MaterializeResult[None]]:
     rt = pix.runtime
     job_id = context.partition_key
-    parts: list[tuple[str, str | None, Part]] = [
-        (StepName.CLEANUP.value, None, _cleanup),
-        (IMAGE_META, STUCK_CHECK, _image_meta),
-        (JOB_EXPOSE, SCHEMA_CHECK, _job_expose),
-        (GALLERY, GALLERY_CHECK, _gallery),
+    parts: list[tuple[str, Part]] = [
+        (StepName.CLEANUP.value, _cleanup),
+        (IMAGE_META, _image_meta),
+        (JOB_EXPOSE, _job_expose),
+        (GALLERY, _gallery),
     ]
-    for asset, check_name, part in parts:
-        key = dg.AssetKey(asset)
-        if key not in context.selected_asset_keys:
-            continue
-        metadata, check = part(context, rt, job_id)
-        checked = check_name is not None and (
-            dg.AssetCheckKey(key, check_name) in context.selected_asset_check_keys
-        )
-        yield dg.MaterializeResult(
-            asset_key=key, metadata=metadata, check_results=[check] if check and checked else []
-        )
+    for asset, part in parts:
+        if dg.AssetKey(asset) in context.selected_asset_keys:
+            metadata, check = part(context, rt, job_id)
+            yield _result(context, asset, metadata, check)
 
 
 def _cleanup(
