@@ -11,6 +11,7 @@ from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
+from pix_pipeline_tests.providers import provider_calls
 
 JOB = "COCKPIT1"
 
@@ -146,13 +147,59 @@ def test_one_job_output_can_be_materialized_alone(run):  # type: ignore[no-untyp
     assert expose.stat().st_mtime_ns == written_before
 
 
-def test_one_side_by_side_step_can_be_materialized_alone(run):  # type: ignore[no-untyped-def]
+def test_one_side_by_side_step_can_be_materialized_alone(  # type: ignore[no-untyped-def]
+    run, monkeypatch: pytest.MonkeyPatch
+):
     harness, first = run
     assert materialization(first, "privacy")["images_computed"] == 3
-    assert checks(first)["privacy_findings"].passed is False
-    alone = materialize_alone(harness, "semantics")
+    # A new semantics provider: semantics has work again, privacy and depth do not.
+    monkeypatch.setenv("PIX_SEMANTICS_PROVIDER", "pix_pipeline_tests.providers:LogsSemanticsCalls")
+    provider_calls.clear()
+    alone = materialize_alone(Harness(harness.root, harness.instance), "semantics")
     assert alone.success
     done = {e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()}
     assert done == {"semantics"}
-    assert checks(alone) == {}  # privacy's check belongs to privacy, which did not run
-    assert materialization(alone, "semantics")["images_unchanged"] == 3
+    assert {step for step, _ in provider_calls} == {"semantics"}
+    assert materialization(alone, "semantics")["images_computed"] == 3
+
+
+def test_an_asset_runs_without_its_check_when_the_check_is_not_selected(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    result = (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection={dg.AssetKey("privacy")}, asset_check_selection=set())
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+    assert result.success
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert done == {"privacy"}
+    assert checks(result) == {}
+
+
+def test_a_check_runs_alone_from_what_is_stored(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    (harness.job_path(JOB, "gallery/images") / "stray.jpg").write_bytes(b"not ours")
+    selection = {
+        dg.AssetCheckKey(dg.AssetKey(asset), name)
+        for asset, name in (
+            ("privacy", "privacy_findings"),
+            ("image_meta", "no_image_stuck_pending"),
+            ("job_expose", "job_expose_schema"),
+            ("gallery", "gallery_matches_images"),
+        )
+    }
+    result = (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection=set(), asset_check_selection=selection)
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    found = checks(result)
+    assert found["privacy_findings"].passed is False  # FacesEverywhere: a face in every photo
+    assert found["no_image_stuck_pending"].passed is True
+    assert found["job_expose_schema"].passed is True
+    gallery = found["gallery_matches_images"]
+    assert gallery.passed is False
+    assert gallery.metadata["stray"].value == 1
+    assert gallery.metadata["expected"].value == 3

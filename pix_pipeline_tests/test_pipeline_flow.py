@@ -361,7 +361,7 @@ def test_a_step_works_through_the_largest_photos_first(
     h.close()
 
 
-def test_privacy_depth_and_semantics_go_side_by_side_photo_by_photo(
+def test_privacy_depth_and_semantics_share_one_queue_photo_by_photo(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ):
     for step, provider in (
@@ -389,11 +389,13 @@ def test_privacy_depth_and_semantics_go_side_by_side_photo_by_photo(
     h.close()
 
 
-def test_steps_that_build_on_each_other_are_not_run_side_by_side(harness: Harness):
+def test_steps_that_build_on_each_other_or_repeat_are_not_run_side_by_side(harness: Harness):
     rt = build_runtime(load_settings())
     try:
         with pytest.raises(ValueError, match="privacy build"):
             run_steps(rt, (StepName.THUMBS, StepName.PRIVACY), JOB)
+        with pytest.raises(ValueError, match="named twice"):
+            run_steps(rt, (StepName.DEPTH, StepName.DEPTH), JOB)
     finally:
         rt.close()
 

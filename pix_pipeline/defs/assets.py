@@ -31,6 +31,7 @@ from pix_pipeline.domain.overview import (
 )
 from pix_pipeline.domain.schemas import validate
 from pix_pipeline.domain.steps import UPSTREAM, StepReport, run_step, run_steps
+from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 
 INTAKE_GROUP = "intake"
@@ -225,13 +226,14 @@ SIDE_BY_SIDE = (StepName.PRIVACY, StepName.DEPTH, StepName.SEMANTICS)
 )
 def analyze_photos(
     context: dg.AssetExecutionContext, pix: PixResource
-) -> Iterator[dg.MaterializeResult[None]]:
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     rt = pix.runtime
     job_id = context.partition_key
     selected = [s for s in SIDE_BY_SIDE if dg.AssetKey(s.value) in context.selected_asset_keys]
     for step, report in run_steps(rt, selected, job_id).items():
         check = _privacy_check(rt, job_id) if step is StepName.PRIVACY else None
         yield _result(context, step.value, _step_metadata(context, rt, report, job_id), check)
+    yield from _checks_alone(context, rt, job_id)
 
 
 IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
@@ -309,7 +311,7 @@ Part = Callable[
 )
 def finish_job(
     context: dg.AssetExecutionContext, pix: PixResource
-) -> Iterator[dg.MaterializeResult[None]]:
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     rt = pix.runtime
     job_id = context.partition_key
     parts: list[tuple[str, Part]] = [
@@ -322,6 +324,7 @@ def finish_job(
         if dg.AssetKey(asset) in context.selected_asset_keys:
             metadata, check = part(context, rt, job_id)
             yield _result(context, asset, metadata, check)
+    yield from _checks_alone(context, rt, job_id)
 
 
 def _cleanup(
@@ -335,27 +338,30 @@ def _image_meta(
 ) -> tuple[dict[str, Any], dg.AssetCheckResult]:
     report = process_final_images(rt, job_id)
     rows = rt.registry.images_of_job(job_id)
-    lines = image_lines(rows)
     context.log.info(f"image statuses: {report.counts()}")
-    minutes = rt.settings.stuck_pending_minutes
-    stuck = stuck_pending(rows, datetime.now(UTC), minutes)
     return (
         {
             **{f"images_{status}": n for status, n in sorted(report.counts().items())},
             "meta_files_written": report.written,
-            "images": image_table(lines),
+            "images": image_table(image_lines(rows)),
             "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
         },
-        dg.AssetCheckResult(
-            asset_key=IMAGE_META,
-            check_name=STUCK_CHECK,
-            passed=not stuck,
-            description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
-            f" {', '.join(stuck[:10])}"
-            if stuck
-            else f"no photo pending for more than {minutes:g} minutes",
-            metadata={"stuck": len(stuck)},
-        ),
+        _stuck_check(rt, rows),
+    )
+
+
+def _stuck_check(rt: Runtime, rows: list[ImageRow]) -> dg.AssetCheckResult:
+    minutes = rt.settings.stuck_pending_minutes
+    stuck = stuck_pending(rows, datetime.now(UTC), minutes)
+    return dg.AssetCheckResult(
+        asset_key=IMAGE_META,
+        check_name=STUCK_CHECK,
+        passed=not stuck,
+        description=f"{len(stuck)} photo(s) pending for more than {minutes:g} minutes:"
+        f" {', '.join(stuck[:10])}"
+        if stuck
+        else f"no photo pending for more than {minutes:g} minutes",
+        metadata={"stuck": len(stuck)},
     )
 
 
@@ -364,8 +370,6 @@ def _job_expose(
 ) -> tuple[dict[str, Any], dg.AssetCheckResult]:
     report = build_job_expose(rt, job_id)
     doc = report.document
-    written = json.loads(rt.storage.read_bytes(layout.job_expose_key(job_id)))
-    problems = validate("job_expose", written)
     return (
         {
             "path": _storage_location(rt, layout.job_expose_key(job_id)),
@@ -383,13 +387,20 @@ def _job_expose(
                 {k: v.detected for k, v in doc.privacy_summary.items() if v.detected}
             ),
         },
-        dg.AssetCheckResult(
-            asset_key=JOB_EXPOSE,
-            check_name=SCHEMA_CHECK,
-            passed=not problems,
-            description="; ".join(problems[:5]) if problems else "valid",
-            metadata={"problems": len(problems)},
-        ),
+        _schema_check(rt, job_id),
+    )
+
+
+def _schema_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
+    """job_expose.json as written (read back: on R2, what readers get) against its schema."""
+    written = json.loads(rt.storage.read_bytes(layout.job_expose_key(job_id)))
+    problems = validate("job_expose", written)
+    return dg.AssetCheckResult(
+        asset_key=JOB_EXPOSE,
+        check_name=SCHEMA_CHECK,
+        passed=not problems,
+        description="; ".join(problems[:5]) if problems else "valid",
+        metadata={"problems": len(problems)},
     )
 
 
@@ -406,7 +417,6 @@ def _gallery(
             " the next release_gallery run"
         )
     rows = rt.registry.images_of_job(job_id)
-    checked = check_gallery(rt, job_id, report.kept)
     return (
         {
             "gallery_status": report.gallery_status,
@@ -423,21 +433,49 @@ def _gallery(
             "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
             "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
         },
-        dg.AssetCheckResult(
-            asset_key=GALLERY,
-            check_name=GALLERY_CHECK,
-            passed=checked.passed,
-            description="gallery/images/ holds exactly the expected photos"
-            if checked.passed
-            else f"stray: {', '.join(checked.stray) or '–'}; missing:"
-            f" {', '.join(checked.missing) or '–'}",
-            metadata={
-                "expected": len(checked.expected),
-                "stray": len(checked.stray),
-                "missing": len(checked.missing),
-            },
-        ),
+        _gallery_check(rt, job_id, report.kept),
     )
+
+
+def _gallery_check(rt: Runtime, job_id: str, expected: set[str]) -> dg.AssetCheckResult:
+    checked = check_gallery(rt, job_id, expected)
+    return dg.AssetCheckResult(
+        asset_key=GALLERY,
+        check_name=GALLERY_CHECK,
+        passed=checked.passed,
+        description="gallery/images/ holds exactly the expected photos"
+        if checked.passed
+        else f"stray: {', '.join(checked.stray) or '–'}; missing:"
+        f" {', '.join(checked.missing) or '–'}",
+        metadata={
+            "expected": len(checked.expected),
+            "stray": len(checked.stray),
+            "missing": len(checked.missing),
+        },
+    )
+
+
+# Each check evaluated from what is stored, for a run that selects it without its asset (the
+# UI's "Execute" on a check). The gallery then holds what the registry records as copied.
+CHECKS_ALONE: dict[str, Callable[[Runtime, str], dg.AssetCheckResult]] = {
+    PRIVACY_CHECK: _privacy_check,
+    STUCK_CHECK: lambda rt, job_id: _stuck_check(rt, rt.registry.images_of_job(job_id)),
+    SCHEMA_CHECK: _schema_check,
+    GALLERY_CHECK: lambda rt, job_id: _gallery_check(
+        rt,
+        job_id,
+        {r.filename for r in rt.registry.images_of_job(job_id) if r.gallery_hash is not None},
+    ),
+}
+
+
+def _checks_alone(
+    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
+) -> Iterator[dg.AssetCheckResult]:
+    """The selected checks whose asset this run does not materialize."""
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        if key.asset_key not in context.selected_asset_keys:
+            yield CHECKS_ALONE[key.name](rt, job_id)
 
 
 processing_assets = [thumbs, analyze_photos, finish_job]

@@ -233,11 +233,13 @@ def run_steps(rt: Runtime, steps: Sequence[StepName], job_id: str) -> dict[StepN
     """Run independent steps side by side: one pool of image workers takes every image's work
     for each of `steps`, so all of them progress at once and no core waits for a step to end.
 
-    None of `steps` may build on another (their upstream steps ran before).
+    None of `steps` may build on another (their upstream steps ran before) or come twice.
     """
     builds_on = [s for s in steps if any(u in steps for u in UPSTREAM[s])]
     if builds_on:
         raise ValueError(f"{', '.join(builds_on)} build(s) on another of {', '.join(steps)}")
+    if len(set(steps)) != len(steps):
+        raise ValueError(f"a step is named twice: {', '.join(steps)}")
     if StepName.THUMBS in steps:
         _prepare_job_folders(rt, job_id)
     reports = {step: StepReport(step) for step in steps}
