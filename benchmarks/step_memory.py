@@ -1,9 +1,9 @@
 """Peak resident memory of the process that runs a job's steps, on 24 MP and 12000 x 8000 JPEGs.
 
 Each case runs in a fresh interpreter, as a Dagster run worker does: it registers a job of
-photo-like JPEGs of that size and runs `process_pix_job` for it with the job's own executor
-(its steps in this process, PIX_IMAGE_WORKERS photos at once, the default: the machine's
-cores). Every step's memory therefore counts: Dagster, the models, the photos in flight on
+photo-like JPEGs of that size and runs `process_pix_job` for it in process, as the job's own
+executor does (its steps in this process, PIX_IMAGE_WORKERS photos at once, the default: the
+machine's cores). Every step's memory therefore counts: Dagster, the models, the photos in flight on
 every worker, the gallery copies. The process reports its peak resident set size (VmHWM,
 Linux). The anchor is the size of one photo's full RGB raster: what a step that decoded the
 whole photo would hold at least once.

@@ -54,7 +54,7 @@ OLD = time.time() - 3600
 
 
 def process_job() -> dg.JobDefinition:
-    """The run's job as the code location defines it (rebuilt in every step process)."""
+    """The run's job as the code location defines it (rebuilt by the run's process)."""
     return build_definitions(load_settings()).resolve_job_def(PROCESS_JOB_NAME)
 
 

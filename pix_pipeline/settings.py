@@ -121,7 +121,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_CLEANUP_PROVIDER": ("rules", "Cleanup candidates: `rules` or `module:Class`."),
     "PIX_DEPTH_PROVIDER": ("none", "Depth maps when enabled: `none` or `module:Class`."),
     "PIX_NOTIFIER": ("log", "How a released gallery is announced: `log` or `module:Class`."),
-    "PIX_IMAGE_WORKERS": ("number of CPU cores", "Images processed at once inside one step."),
+    "PIX_IMAGE_WORKERS": (
+        "number of CPU cores",
+        "Photos worked on at once in a step (analyze_photos: photo and step pairs).",
+    ),
     "PIX_MAX_RUN_ATTEMPTS": ("3", "Automatic runs per job change before the sensor gives up."),
     "PIX_MAX_IMAGE_PIXELS": ("150000000", "Larger images are rejected before decoding."),
     "PIX_ACTIVE_JOB_DAYS": (

@@ -13,8 +13,8 @@ PROCESS_JOB_NAME = "process_pix_job"
 # The run's steps (thumbs, analyze_photos, finish_job) build on each other, and each spreads its
 # per-image work over the cores itself (PIX_IMAGE_WORKERS threads; analyze_photos runs
 # privacy, depth and semantics side by side). A process per step would only add its start-up:
-# on a 50-photo job, 1.5 s for the first step (a fork server importing Dagster and the
-# pipeline) and 0.4 to 0.8 s for each later one. So the steps run in the run's own process.
+# about 1 to 1.5 s before the first step (a fork server importing Dagster and the pipeline)
+# and 0.3 to 0.8 s for each later one. So the steps run in the run's own process.
 process_pix_job = dg.define_asset_job(
     name=PROCESS_JOB_NAME,
     selection=dg.AssetSelection.assets(*processing_assets),
