@@ -203,3 +203,27 @@ def test_a_check_runs_alone_from_what_is_stored(run):  # type: ignore[no-untyped
     assert gallery.passed is False
     assert gallery.metadata["stray"].value == 1
     assert gallery.metadata["expected"].value == 3
+
+
+def test_a_photo_that_changes_again_before_its_gallery_copy_leaves_no_stale_record(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    folder = harness.final_input(JOB)
+    write_settled(folder / "IMG_0.jpg", jpeg_bytes(photo((640, 480), seed=10)))
+    harness.tick()
+    before_gallery = {"thumbs", "privacy", "depth", "semantics", "cleanup", "image_meta"}
+    processed = (
+        harness.defs.resolve_job_def("process_pix_job")
+        .get_subset(asset_selection={dg.AssetKey(a) for a in before_gallery | {"job_expose"}})
+        .execute_in_process(instance=harness.instance, partition_key=JOB)
+    )
+    assert processed.success
+    # A third version lands after processing: the sync must not copy it unprocessed.
+    write_settled(folder / "IMG_0.jpg", jpeg_bytes(photo((640, 480), seed=11)))
+    synced = materialize_alone(harness, "gallery")
+    assert synced.success
+    images = harness.job_path(JOB, "gallery/images")
+    assert sorted(p.name for p in images.iterdir()) == ["IMG_1.jpg", "IMG_2.jpg"]
+    # The registry no longer records the deleted copy, so the check expects exactly these two.
+    check = checks(synced)["gallery_matches_images"]
+    assert check.passed
+    assert check.metadata["expected"].value == 2

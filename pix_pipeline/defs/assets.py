@@ -31,7 +31,6 @@ from pix_pipeline.domain.overview import (
 )
 from pix_pipeline.domain.schemas import validate
 from pix_pipeline.domain.steps import UPSTREAM, StepReport, run_step, run_steps
-from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 
 INTAKE_GROUP = "intake"
@@ -141,21 +140,6 @@ def _subsettable(
     )
 
 
-def _result(
-    context: dg.AssetExecutionContext,
-    asset: str,
-    metadata: dict[str, Any],
-    check: dg.AssetCheckResult | None,
-) -> dg.MaterializeResult[None]:
-    """`asset`'s materialization, with its check's result when the run selected the check."""
-    key = dg.AssetKey(asset)
-    selected = context.selected_asset_check_keys
-    checks = [
-        c for c in [check] if c and c.check_name and dg.AssetCheckKey(key, c.check_name) in selected
-    ]
-    return dg.MaterializeResult(asset_key=key, metadata=metadata, check_results=checks)
-
-
 def _step_spec(step: StepName) -> dg.AssetSpec:
     return dg.AssetSpec(
         step.value,
@@ -231,9 +215,8 @@ def analyze_photos(
     job_id = context.partition_key
     selected = [s for s in SIDE_BY_SIDE if dg.AssetKey(s.value) in context.selected_asset_keys]
     for step, report in run_steps(rt, selected, job_id).items():
-        check = _privacy_check(rt, job_id) if step is StepName.PRIVACY else None
-        yield _result(context, step.value, _step_metadata(context, rt, report, job_id), check)
-    yield from _checks_alone(context, rt, job_id)
+        yield _materialized(context, rt, step.value, _step_metadata(context, rt, report, job_id))
+    yield from _checks_alone(context, rt)
 
 
 IMAGE_META, JOB_EXPOSE, GALLERY = "image_meta", "job_expose", "gallery"
@@ -296,10 +279,8 @@ finish_checks = [
 ]
 
 
-# One asset's work in finish_job: its metadata, and its check's result if it has a check.
-Part = Callable[
-    [dg.AssetExecutionContext, Runtime, str], tuple[dict[str, Any], dg.AssetCheckResult | None]
-]
+# One asset's work in finish_job; it returns the asset's metadata.
+Part = Callable[[dg.AssetExecutionContext, Runtime, str], dict[str, Any]]
 
 
 @_subsettable(
@@ -322,37 +303,28 @@ def finish_job(
     ]
     for asset, part in parts:
         if dg.AssetKey(asset) in context.selected_asset_keys:
-            metadata, check = part(context, rt, job_id)
-            yield _result(context, asset, metadata, check)
-    yield from _checks_alone(context, rt, job_id)
+            yield _materialized(context, rt, asset, part(context, rt, job_id))
+    yield from _checks_alone(context, rt)
 
 
-def _cleanup(
-    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> tuple[dict[str, Any], None]:
-    return _step_metadata(context, rt, run_step(rt, StepName.CLEANUP, job_id), job_id), None
+def _cleanup(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dict[str, Any]:
+    return _step_metadata(context, rt, run_step(rt, StepName.CLEANUP, job_id), job_id)
 
 
-def _image_meta(
-    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> tuple[dict[str, Any], dg.AssetCheckResult]:
+def _image_meta(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dict[str, Any]:
     report = process_final_images(rt, job_id)
-    rows = rt.registry.images_of_job(job_id)
     context.log.info(f"image statuses: {report.counts()}")
-    return (
-        {
-            **{f"images_{status}": n for status, n in sorted(report.counts().items())},
-            "meta_files_written": report.written,
-            "images": image_table(image_lines(rows)),
-            "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
-        },
-        _stuck_check(rt, rows),
-    )
+    return {
+        **{f"images_{status}": n for status, n in sorted(report.counts().items())},
+        "meta_files_written": report.written,
+        "images": image_table(image_lines(rt.registry.images_of_job(job_id))),
+        "folder": _storage_location(rt, layout.image_meta_prefix(job_id)),
+    }
 
 
-def _stuck_check(rt: Runtime, rows: list[ImageRow]) -> dg.AssetCheckResult:
+def _stuck_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     minutes = rt.settings.stuck_pending_minutes
-    stuck = stuck_pending(rows, datetime.now(UTC), minutes)
+    stuck = stuck_pending(rt.registry.images_of_job(job_id), datetime.now(UTC), minutes)
     return dg.AssetCheckResult(
         asset_key=IMAGE_META,
         check_name=STUCK_CHECK,
@@ -365,30 +337,25 @@ def _stuck_check(rt: Runtime, rows: list[ImageRow]) -> dg.AssetCheckResult:
     )
 
 
-def _job_expose(
-    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> tuple[dict[str, Any], dg.AssetCheckResult]:
+def _job_expose(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dict[str, Any]:
     report = build_job_expose(rt, job_id)
     doc = report.document
-    return (
-        {
-            "path": _storage_location(rt, layout.job_expose_key(job_id)),
-            "rewritten": report.written,
-            "processed_images": doc.counts.processed,
-            "error_images": doc.counts.error,
-            "room_types": markdown_table(
-                ["room type", "photos"], [(k, ", ".join(v)) for k, v in doc.room_types.items()]
-            ),
-            "captions": markdown_table(
-                ["file", "short caption", "long caption"],
-                [(c.filename, c.caption_short, c.caption_long) for c in doc.captions],
-            ),
-            "privacy_findings": dg.MetadataValue.json(
-                {k: v.detected for k, v in doc.privacy_summary.items() if v.detected}
-            ),
-        },
-        _schema_check(rt, job_id),
-    )
+    return {
+        "path": _storage_location(rt, layout.job_expose_key(job_id)),
+        "rewritten": report.written,
+        "processed_images": doc.counts.processed,
+        "error_images": doc.counts.error,
+        "room_types": markdown_table(
+            ["room type", "photos"], [(k, ", ".join(v)) for k, v in doc.room_types.items()]
+        ),
+        "captions": markdown_table(
+            ["file", "short caption", "long caption"],
+            [(c.filename, c.caption_short, c.caption_long) for c in doc.captions],
+        ),
+        "privacy_findings": dg.MetadataValue.json(
+            {k: v.detected for k, v in doc.privacy_summary.items() if v.detected}
+        ),
+    }
 
 
 def _schema_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
@@ -404,9 +371,7 @@ def _schema_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     )
 
 
-def _gallery(
-    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> tuple[dict[str, Any], dg.AssetCheckResult]:
+def _gallery(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dict[str, Any]:
     report = sync_gallery(rt, job_id)
     revision = context.run.tags.get(RUN_REVISION_TAG)
     if revision is not None and revision.isdigit():
@@ -417,28 +382,25 @@ def _gallery(
             " the next release_gallery run"
         )
     rows = rt.registry.images_of_job(job_id)
-    return (
-        {
-            "gallery_status": report.gallery_status,
-            "gallery_visibility": report.gallery_visibility,
-            "images_in_gallery": report.image_count,
-            "copied": len(report.copied),
-            "deleted": len(report.deleted),
-            # Changes wait only in a released gallery; a draft has just taken them.
-            "pending_changes": markdown_table(
-                ["change waiting for release_gallery"],
-                [(c,) for c in report.pending_changes] if report.held_for_release else [],
-            ),
-            "images": image_table(image_lines(rows)),
-            "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
-            "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
-        },
-        _gallery_check(rt, job_id, report.kept),
-    )
+    return {
+        "gallery_status": report.gallery_status,
+        "gallery_visibility": report.gallery_visibility,
+        "images_in_gallery": report.image_count,
+        "copied": len(report.copied),
+        "deleted": len(report.deleted),
+        # Changes wait only in a released gallery; a draft has just taken them.
+        "pending_changes": markdown_table(
+            ["change waiting for release_gallery"],
+            [(c,) for c in report.pending_changes] if report.held_for_release else [],
+        ),
+        "images": image_table(image_lines(rows)),
+        "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
+        "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
+    }
 
 
-def _gallery_check(rt: Runtime, job_id: str, expected: set[str]) -> dg.AssetCheckResult:
-    checked = check_gallery(rt, job_id, expected)
+def _gallery_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
+    checked = check_gallery(rt, job_id)
     return dg.AssetCheckResult(
         asset_key=GALLERY,
         check_name=GALLERY_CHECK,
@@ -455,27 +417,34 @@ def _gallery_check(rt: Runtime, job_id: str, expected: set[str]) -> dg.AssetChec
     )
 
 
-# Each check evaluated from what is stored, for a run that selects it without its asset (the
-# UI's "Execute" on a check). The gallery then holds what the registry records as copied.
-CHECKS_ALONE: dict[str, Callable[[Runtime, str], dg.AssetCheckResult]] = {
+# Every check reads what its asset left in the registry and storage, so it gives the same
+# answer right after its asset as alone (the UI's "Execute" on a check).
+CHECKS: dict[str, Callable[[Runtime, str], dg.AssetCheckResult]] = {
     PRIVACY_CHECK: _privacy_check,
-    STUCK_CHECK: lambda rt, job_id: _stuck_check(rt, rt.registry.images_of_job(job_id)),
+    STUCK_CHECK: _stuck_check,
     SCHEMA_CHECK: _schema_check,
-    GALLERY_CHECK: lambda rt, job_id: _gallery_check(
-        rt,
-        job_id,
-        {r.filename for r in rt.registry.images_of_job(job_id) if r.gallery_hash is not None},
-    ),
+    GALLERY_CHECK: _gallery_check,
 }
 
 
-def _checks_alone(
-    context: dg.AssetExecutionContext, rt: Runtime, job_id: str
-) -> Iterator[dg.AssetCheckResult]:
+def _materialized(
+    context: dg.AssetExecutionContext, rt: Runtime, asset: str, metadata: dict[str, Any]
+) -> dg.MaterializeResult[None]:
+    """`asset`'s materialization, with the results of its checks this run selected."""
+    key = dg.AssetKey(asset)
+    checks = [
+        CHECKS[check.name](rt, context.partition_key)
+        for check in sorted(context.selected_asset_check_keys, key=lambda k: k.name)
+        if check.asset_key == key
+    ]
+    return dg.MaterializeResult(asset_key=key, metadata=metadata, check_results=checks)
+
+
+def _checks_alone(context: dg.AssetExecutionContext, rt: Runtime) -> Iterator[dg.AssetCheckResult]:
     """The selected checks whose asset this run does not materialize."""
-    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
-        if key.asset_key not in context.selected_asset_keys:
-            yield CHECKS_ALONE[key.name](rt, job_id)
+    for check in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        if check.asset_key not in context.selected_asset_keys:
+            yield CHECKS[check.name](rt, context.partition_key)
 
 
 processing_assets = [thumbs, analyze_photos, finish_job]

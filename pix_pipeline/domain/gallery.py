@@ -22,9 +22,6 @@ class GalleryReport:
     gallery_status: str
     gallery_visibility: str
     image_count: int
-    # The names gallery/images/ should hold: what the sync kept, or, for a released gallery
-    # it leaves alone, what was released.
-    kept: set[str] = field(default_factory=set)
     copied: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     expose_mirrored: bool = False
@@ -85,14 +82,8 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
     if released and not apply_to_released:
         event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
         _, (status, visibility) = rt.registry.transition_gallery(job_id, event)
-        released_names = {r.filename for r in rows if r.gallery_hash is not None}
         return GalleryReport(
-            job_id,
-            status.value,
-            visibility.value,
-            len(processed),
-            kept=released_names,
-            pending_changes=changes,
+            job_id, status.value, visibility.value, len(processed), pending_changes=changes
         )
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
@@ -100,17 +91,20 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
     copied = dict(
         on_workers(rt.settings, lambda r: (r.image_id, _copy_verified(rt, r)), to_copy, "gallery")
     )
+    # gallery_hash records what gallery/images/ holds of each image: set for every file kept,
+    # cleared for every file about to be deleted (gallery_names reads it back).
     keep: set[str] = set()
     for row in rows:
-        if row.status == ImageStatus.PROCESSED:
-            if row.gallery_hash == row.content_hash or copied[row.image_id]:
-                if row.gallery_hash != row.content_hash:
-                    rt.registry.set_gallery_hash(row.image_id, row.content_hash)
-                    report.copied.append(row.filename)
-                keep.add(row.filename)
+        current = row.gallery_hash == row.content_hash
+        if row.status == ImageStatus.PROCESSED and (current or copied[row.image_id]):
+            if not current:
+                rt.registry.set_gallery_hash(row.image_id, row.content_hash)
+                report.copied.append(row.filename)
+            keep.add(row.filename)
         elif row.status == ImageStatus.PENDING_PROCESSING and row.gallery_hash is not None:
             keep.add(row.filename)  # replaced once its new version is processed
         elif row.gallery_hash is not None:
+            # Not processed any more, or final_input/ changed again before the copy.
             rt.registry.set_gallery_hash(row.image_id, None)
     gallery_prefix = layout.gallery_images_prefix(job_id)
     for stored in rt.storage.list_files(gallery_prefix):
@@ -123,7 +117,6 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
         rt.storage.copy(layout.job_expose_key(job_id), expose_key)
         report.expose_mirrored = True
     report.image_count = len(keep)
-    report.kept = keep
     if released:  # applied for a release: release_gallery moves the state
         rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
         report.gallery_status = GalleryStatus.DRAFT_READY.value

@@ -157,8 +157,16 @@ class GalleryCheck:
         return not self.stray and not self.missing
 
 
-def check_gallery(rt: Runtime, job_id: str, expected: set[str]) -> GalleryCheck:
-    """Files in gallery/images/ against the names the gallery should hold (GalleryReport.kept)."""
+def gallery_names(rows: list[ImageRow]) -> set[str]:
+    """The files gallery/images/ holds by the registry: those with a gallery_hash. A sync sets
+    it for every file it keeps and clears it for every file it deletes; a released gallery
+    keeps the released ones."""
+    return {row.filename for row in rows if row.gallery_hash is not None}
+
+
+def check_gallery(rt: Runtime, job_id: str) -> GalleryCheck:
+    """Files in gallery/images/ against the files the registry records there."""
+    expected = gallery_names(rt.registry.images_of_job(job_id))
     present = {
         f.name
         for f in rt.storage.list_files(layout.gallery_images_prefix(job_id))
