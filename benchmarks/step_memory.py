@@ -11,7 +11,6 @@ whole photo would hold at least once.
     .venv/bin/python benchmarks/step_memory.py
 """
 
-import io
 import json
 import os
 import random
@@ -25,7 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from privacy_set import photo_like, real_backgrounds
+from photo_jobs import write_photos
 
 # (name, size, photos in the job, target MiB). Twelve photos keep every worker busy for several
 # photos each, long enough for the allocator's high-water mark to settle.
@@ -63,20 +62,6 @@ print(json.dumps({
 """
 
 
-def write_job(folder: Path, size: tuple[int, int], count: int, rng: random.Random) -> None:
-    """`count` distinct photo-like JPEGs at quality 90 (a small crop per copy)."""
-    background = real_backgrounds()[0][1]
-    base = photo_like(background, size, rng)
-    folder.mkdir(parents=True)
-    old = 1_600_000_000  # long settled
-    for i in range(count):
-        buffer = io.BytesIO()
-        base.crop((i, i, size[0] - i, size[1] - i)).save(buffer, format="JPEG", quality=90)
-        path = folder / f"IMG_{i:04d}.jpg"
-        path.write_bytes(buffer.getvalue())
-        os.utime(path, (old, old))
-
-
 def main() -> int:
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own 96 MP photos
     rng = random.Random(11)
@@ -85,7 +70,9 @@ def main() -> int:
     for name, size, count, target in CASES:
         with tempfile.TemporaryDirectory() as tmp:
             job_id = "MEMORY1"
-            write_job(Path(tmp) / "storage" / "pix-jobs" / job_id / "final_input", size, count, rng)
+            write_photos(
+                Path(tmp) / "storage" / "pix-jobs" / job_id / "final_input", size, count, rng
+            )
             env = {
                 **os.environ,
                 "PIX_LOCAL_ROOT": str(Path(tmp) / "storage"),

@@ -18,11 +18,9 @@ before and after the runs; the figure is the median run against the mean of the 
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +33,7 @@ import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from privacy_set import photo_like, real_backgrounds
+from photo_jobs import deliver, write_photos
 
 from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.assets import processing_assets
@@ -50,31 +48,11 @@ from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
 
 OURS, ISOLATED = "BENCH_RUN", "BENCH_ISO"
-OLD = time.time() - 3600
 
 
 def process_job() -> dg.JobDefinition:
     """The run's job as the code location defines it (rebuilt by the run's process)."""
     return build_definitions(load_settings()).resolve_job_def(PROCESS_JOB_NAME)
-
-
-def make_photos(folder: Path, count: int) -> list[Path]:
-    """`count` photo-like 24 MP JPEGs at quality 90, each with its own bytes."""
-    rng = random.Random(5)
-    bases = [photo_like(img, (6000, 4000), rng) for _, img in real_backgrounds()[:10]]
-    folder.mkdir(parents=True)
-    paths = []
-    for i in range(count):
-        buffer = io.BytesIO()
-        # A small crop per copy keeps every file (and its content hash) distinct.
-        base = bases[i % len(bases)]
-        shift = i // len(bases)
-        base.crop((shift, shift, 6000 - shift, 4000 - shift)).save(buffer, "JPEG", quality=90)
-        path = folder / f"IMG_{i:04d}.jpg"
-        path.write_bytes(buffer.getvalue())
-        os.utime(path, (OLD, OLD))
-        paths.append(path)
-    return paths
 
 
 def peak_rss_kib() -> int:
@@ -130,15 +108,7 @@ def per_image_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, fl
 def isolated_work(env: dict[str, str], photos: list[Path], job_id: str) -> dict[str, float]:
     """Seconds of per-image work by part (validation, then each step), one image at a time in
     this process, models warm."""
-    folder = Path(env["PIX_LOCAL_ROOT"]) / "pix-jobs" / job_id / "final_input"
-    folder.mkdir(parents=True)
-    paths = []
-    for path in photos:
-        target = folder / path.name
-        shutil.copyfile(path, target)
-        os.utime(target, (OLD, OLD))
-        paths.append(target)
-    os.sync()  # as for the runs
+    paths = deliver(photos, Path(env["PIX_LOCAL_ROOT"]) / "pix-jobs" / job_id / "final_input")
     rt = build_runtime(load_settings({**env, "PIX_IMAGE_WORKERS": "1"}))
     try:
         seconds = {"validation": 0.0}
@@ -178,14 +148,7 @@ def one_run(photos: Path, workdir: Path) -> RunFigures:
     """Registration and a real process_pix_job run of a copy of `photos`, in this process."""
     root = workdir / "storage"
     folder = root / "pix-jobs" / OURS / "final_input"
-    folder.mkdir(parents=True)
-    for path in sorted(photos.iterdir()):
-        target = folder / path.name
-        shutil.copyfile(path, target)
-        os.utime(target, (OLD, OLD))
-    # Delivered photos have long been written back to disk; without this, the run's first
-    # fsync would pay for writing back the copies made just now.
-    os.sync()
+    deliver(sorted(photos.iterdir()), folder)
     env = {
         "PIX_LOCAL_ROOT": str(root),
         "PIX_DATABASE_URL": f"sqlite:///{workdir}/registry.sqlite3",
@@ -265,7 +228,9 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        photos = make_photos(Path(tmp) / "photos", args.images)
+        photos = write_photos(
+            Path(tmp) / "photos", (6000, 4000), args.images, random.Random(5), backgrounds=10
+        )
         print(f"made {len(photos)} photos in {time.perf_counter() - started:.0f} s", flush=True)
         env = {
             **os.environ,
