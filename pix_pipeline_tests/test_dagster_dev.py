@@ -129,6 +129,8 @@ def check_the_ui(port: int, log: Path) -> None:
     [repo] = repos
     sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
     assert sensors == {"final_input_sensor": "RUNNING"}
+    # The local instance switches off the newsletter pop-up (nux) a first visit would show.
+    assert graphql(port, "{ shouldShowNux }")["shouldShowNux"] is False
 
     node = graphql(
         port,
