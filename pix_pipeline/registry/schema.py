@@ -1,7 +1,7 @@
 """The registry database schema: the system of record for jobs, images and step results.
 
 The web backend reads these tables, so their names and columns are a public contract
-(documented in the README). SQLite by default, PostgreSQL in production: portable types only.
+(documented in docs/internals.md). SQLite by default, PostgreSQL in production: portable types only.
 """
 
 from datetime import UTC, datetime
