@@ -83,7 +83,7 @@ class Settings:
     privacy: PrivacyThresholds
 
 
-# name -> (default shown in docs, description); the README and .env.example mirror this table.
+# name -> (default shown in docs, description); docs/operations.md and .env.example mirror this table.
 VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_STORAGE_BACKEND": (
         "local",
