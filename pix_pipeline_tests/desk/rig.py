@@ -86,7 +86,12 @@ class Rig:
         return desk_client(settings, self.runtime, self.throttle)
 
 
-def desk_client(settings: DeskSettings, runtime: Runtime, throttle: LoginThrottle) -> TestClient:
+def desk_client(
+    settings: DeskSettings,
+    runtime: Runtime,
+    throttle: LoginThrottle,
+    client: tuple[str, int] = ("127.0.0.1", 50000),
+) -> TestClient:
     app = build_app(
         settings,
         runtime,
@@ -94,7 +99,7 @@ def desk_client(settings: DeskSettings, runtime: Runtime, throttle: LoginThrottl
         launcher=Launcher(settings.dagster_url, timeout=10),
         throttle=throttle,
     )
-    return TestClient(app, base_url="http://127.0.0.1:3001")
+    return TestClient(app, base_url="http://127.0.0.1:3001", client=client)
 
 
 def desk_settings(dagster_url: str) -> DeskSettings:
