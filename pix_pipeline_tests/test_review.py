@@ -73,6 +73,9 @@ def test_the_jobs_query_pages_in_sql_newest_first_with_counts(registry: Registry
     flagged, count = registry.job_summaries(offset=0, limit=10, needs_attention=True)
     assert count == 3
     assert [s.job.job_id for s in flagged] == ["J004", "J003", "J000"]
+    assert all(s.needs_attention for s in flagged)
+    everyone, _ = registry.job_summaries(offset=0, limit=30, needs_attention=False)
+    assert {s.job.job_id for s in everyone if s.needs_attention} == {"J000", "J003", "J004"}
 
 
 def test_a_check_counts_only_for_the_content_it_was_made_for(registry: Registry):

@@ -137,6 +137,11 @@ class JobSummary:
     # Shown photos with privacy findings that are not checked for their current content.
     unchecked: int
 
+    @property
+    def needs_attention(self) -> bool:
+        """The rule `job_summaries(needs_attention=True)` applies in SQL, for one row."""
+        return bool(self.error or self.unchecked or self.job.gallery_status == "update_pending")
+
 
 @dataclass(frozen=True)
 class ListingState:
