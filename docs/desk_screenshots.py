@@ -17,12 +17,9 @@ import io
 import json
 import os
 import re
-import socket
-import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +27,14 @@ import httpx
 import uvicorn
 from PIL import Image, ImageDraw, ImageFont
 
+# Run as a script, this folder is on sys.path: the Dagster UI screenshots' browser and ports.
+from ui_screenshots import Browser, free_port
+
 PROJECT = Path(__file__).resolve().parents[1]
 JOB = "MUSTER-17"
 QUIET_JOB = "MUSTER-12"
 PASSWORD = "screenshot"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -119,49 +113,10 @@ def process(root: Path) -> None:
             assert run.success
 
 
-class Chromium:
-    """Headless Chromium over the DevTools protocol, with the desk's cookies set."""
+class Chromium(Browser):
+    """ui_screenshots' headless Chromium, with the desk's login cookies set before each page."""
 
-    def __init__(self, binary: str) -> None:
-        self.port = free_port()
-        self.profile = tempfile.TemporaryDirectory()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--user-data-dir={self.profile.name}",
-                f"--remote-debugging-port={self.port}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def socket_url(self) -> str:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json", timeout=5) as r:
-                    targets = json.loads(r.read())
-                return str(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
-            except (OSError, StopIteration):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        self.profile.cleanup()
-
-    def shoot(
+    def shoot_logged_in(
         self, cookies: dict[str, str], shots: list[tuple[str, Path, str | None]], port: int
     ) -> None:
         asyncio.run(self._shoot(cookies, shots, port))
@@ -171,7 +126,7 @@ class Chromium:
     ) -> None:
         import websockets
 
-        async with websockets.connect(self.socket_url(), max_size=2**27) as ws:
+        async with websockets.connect(self.page_socket(), max_size=2**27) as ws:
             counter = 0
 
             async def call(method: str, **params: object) -> dict[str, Any]:
@@ -261,7 +216,7 @@ def main() -> None:
         release = "document.querySelector('.release-form button[type=submit]').click()"
         enlarge = "document.querySelectorAll('a.preview')[1].click()"
         try:
-            chromium.shoot(
+            chromium.shoot_logged_in(
                 cookies,
                 [
                     (f"{base}/", args.out / "desk_jobs.png", None),
