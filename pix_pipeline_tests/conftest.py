@@ -4,8 +4,10 @@ a throw-away Dagster instance, and a harness that drives Dagster the way the UI 
 import json
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,30 @@ def postgres_server_url() -> str:
             pytest.fail(f"PIX_REQUIRE_POSTGRES=1 but {problem}")
         pytest.skip(f"PostgreSQL tests skipped: {problem} (set PIX_TEST_POSTGRES_URL)")
     return url
+
+
+@dataclass(frozen=True)
+class ProxyTools:
+    """The programs the authenticating proxy needs: nginx, and htpasswd for its password files."""
+
+    nginx: str
+    htpasswd: str
+
+
+@pytest.fixture(scope="session")
+def proxy_tools() -> ProxyTools:
+    """nginx and htpasswd (Debian: nginx-light, apache2-utils); skip without them, or fail
+    under PIX_REQUIRE_PROXY=1 (set by CI, which installs them)."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    htpasswd = shutil.which("htpasswd")
+    missing = [name for name, found in (("nginx", nginx), ("htpasswd", htpasswd)) if not found]
+    if missing:
+        problem = f"{' and '.join(missing)} not installed (Debian: nginx-light, apache2-utils)"
+        if os.environ.get("PIX_REQUIRE_PROXY") == "1":
+            pytest.fail(f"PIX_REQUIRE_PROXY=1 but {problem}")
+        pytest.skip(f"proxy tests skipped: {problem}")
+    assert nginx and htpasswd
+    return ProxyTools(nginx=nginx, htpasswd=htpasswd)
 
 
 @pytest.fixture
