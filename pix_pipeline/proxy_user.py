@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pix_pipeline.settings import is_loopback_host
+from pix_pipeline.settings import is_loopback
 
 PROXY_USER_HEADER = "X-Pix-Proxy-User"
 # What htpasswd user names look like in practice; anything else is not a name we vouch for.
@@ -31,7 +31,7 @@ def proxy_user(scope: Mapping[str, Any], *, trusted: bool) -> str | None:
     if not trusted:
         return None
     client = scope.get("client")
-    if not client or not is_loopback_host(str(client[0])):
+    if not client or not is_loopback(str(client[0])):
         return None
     wanted = PROXY_USER_HEADER.lower().encode("latin-1")
     values = [value for name, value in scope.get("headers", []) if name.lower() == wanted]

@@ -182,6 +182,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_PRIVACY_FACE_MAX_SIDE": ("1600", "Long edge (px) the face check looks at."),
     "PIX_PRIVACY_OCR_DETECTION_SIDE": ("640", "Long edge (px) the text detector works on."),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
+    "PIX_DESK_HOST": (
+        "127.0.0.1",
+        "Address the review desk listens on; any other than loopback needs PIX_DESK_PASSWORD.",
+    ),
+    "PIX_DESK_PORT": ("3001", "Port of the review desk."),
+    "PIX_DESK_USER": ("daniel", "User name of the desk's login."),
+    "PIX_DESK_PASSWORD": (
+        "",
+        "Password of the desk's login; unset on loopback: a random one is printed at start.",
+    ),
+    "PIX_DESK_SECRET": (
+        "",
+        "Key that signs the desk's session and form cookies; unset: random per start"
+        " (everyone logs in again after a restart).",
+    ),
+    "PIX_DAGSTER_URL": (
+        "http://127.0.0.1:3000",
+        "Dagster webserver the desk launches release_gallery through (GraphQL API).",
+    ),
 }
 
 
@@ -195,6 +214,7 @@ SECRET_VARIABLES: dict[str, str] = {
     "PIX_DATABASE_PASSWORD": "the registry database's password",
     "PIX_NOTIFY_WEBHOOK_SECRET": "the signing secret of the customer webhook",
     "PIX_DESK_PASSWORD": "the review desk's login password",
+    "PIX_DESK_SECRET": "the key that signs the review desk's session cookies",
 }
 FILE_SUFFIX = "_FILE"
 
@@ -233,7 +253,7 @@ def desk_trusts_proxy_user(environ: Mapping[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     trust = _parse_bool("PIX_DESK_TRUST_PROXY_USER", env.get("PIX_DESK_TRUST_PROXY_USER", ""))
     host = env.get("PIX_DESK_HOST", "").strip() or "127.0.0.1"
-    if trust and not is_loopback_host(host):
+    if trust and not is_loopback(host):
         raise SettingsError(
             f"PIX_DESK_TRUST_PROXY_USER=true needs the desk on loopback, but PIX_DESK_HOST={host}:"
             " any client on that network could send the proxy's user header"
@@ -241,8 +261,20 @@ def desk_trusts_proxy_user(environ: Mapping[str, str] | None = None) -> bool:
     return trust
 
 
-def is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 or `localhost`."""
+@dataclass(frozen=True)
+class DeskSettings:
+    """The review desk's PIX_DESK_* settings; secrets are left out of repr."""
+
+    host: str
+    port: int
+    user: str
+    password: str | None = field(repr=False)
+    secret: str | None = field(repr=False)
+    dagster_url: str
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (127.0.0.0/8, ::1 or [::1], localhost) is only reachable from this machine."""
     name = host.strip().strip("[]")
     if name == "localhost":
         return True
@@ -270,6 +302,41 @@ def _database_url(env: Mapping[str, str], default: str) -> str:
         raise SettingsError("PIX_DATABASE_PASSWORD is set but PIX_DATABASE_URL is a SQLite file")
     with_password = parsed.set(password=password.get_secret_value())
     return with_password.render_as_string(hide_password=False)
+
+
+def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings:
+    """Read the desk's variables; refuse a non-loopback address without a password."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    host = get("PIX_DESK_HOST", "127.0.0.1")
+    port = _parse_number("PIX_DESK_PORT", get("PIX_DESK_PORT", "3001"), int, 1)
+    if port > 65535:
+        raise SettingsError(f"PIX_DESK_PORT must be at most 65535, got {port}")
+    password_secret = read_secret("PIX_DESK_PASSWORD", env)
+    password = password_secret.get_secret_value() if password_secret else None
+    if password is None and not is_loopback(host):
+        raise SettingsError(
+            f"PIX_DESK_PASSWORD must be set when the desk listens on {host} (PIX_DESK_HOST):"
+            " without it, anyone on the network could open the desk"
+        )
+    signing_key = read_secret("PIX_DESK_SECRET", env)
+    dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
+    if not dagster_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"PIX_DAGSTER_URL must start with http:// or https://, got {dagster_url!r}"
+        )
+    return DeskSettings(
+        host=host,
+        port=port,
+        user=get("PIX_DESK_USER", "daniel"),
+        password=password,
+        secret=signing_key.get_secret_value() if signing_key else None,
+        dagster_url=dagster_url,
+    )
 
 
 def _parse_bool(name: str, raw: str) -> bool:

@@ -256,9 +256,7 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     # Everything the runs left: files (logs, Dagster home, local folders), the bucket (photos,
     # documents, step logs), both databases (registry; Dagster's runs and event log).
     places: dict[str, bytes] = {
-        str(p.relative_to(tmp_path)): p.read_bytes()
-        for p in tmp_path.rglob("*")
-        if p.is_file()
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
     }
     objects = bucket_objects(s3_endpoint, s3_bucket)
     places.update({f"s3://{s3_bucket}/{k}": v for k, v in objects.items()})
