@@ -25,13 +25,15 @@ def proxy_user(scope: Mapping[str, Any], *, trusted: bool) -> str | None:
     """The proxy's signed-in user for this ASGI HTTP request, or None: then the desk asks for
     its own login.
 
-    A name counts only when the desk trusts the proxy, the request came over loopback (from
-    the proxy on the same machine), and it carries exactly one well-formed header.
+    A name counts only when the desk trusts the proxy, the request arrived on a loopback
+    address of the desk (so only a process on this machine, the proxy, could send it), and it
+    carries exactly one well-formed header. The desk's own address is checked, not the
+    client's: uvicorn replaces the client with the proxy's X-Forwarded-For address.
     """
     if not trusted:
         return None
-    client = scope.get("client")
-    if not client or not is_loopback(str(client[0])):
+    server = scope.get("server")
+    if not server or not is_loopback(str(server[0])):
         return None
     wanted = PROXY_USER_HEADER.lower().encode("latin-1")
     values = [value for name, value in scope.get("headers", []) if name.lower() == wanted]

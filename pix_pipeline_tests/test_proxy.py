@@ -1,9 +1,9 @@
 """Production access: the authenticating proxy (scripts/proxy.sh, deploy/proxy/) in front of
-real Dagster webservers started as documented (scripts/webserver.sh), and the desk's upstream.
+real Dagster webservers started as documented (scripts/webserver.sh) and the review desk.
 
 Real parts only: nginx with its htpasswd files on a free loopback port, the writable and the
-read-only `dagster-webserver` on loopback ports over a Dagster home with a processed job, and
-an HTTP server that reports what it receives in the desk's place.
+read-only `dagster-webserver` and `python -m pix_pipeline.desk` on loopback ports over a
+Dagster home with a processed job, and an HTTP server that reports the headers it receives.
 """
 
 import base64
@@ -27,6 +27,7 @@ import pytest
 
 from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness, ProxyTools
+from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.processes import free_port, stop_group
 
@@ -36,6 +37,7 @@ JOB = "PROXYJOB"
 ADMIN_HOST, VIEWER_HOST, DESK_HOST = "dagster.pix.test", "view.pix.test", "desk.pix.test"
 ADMIN, ADMIN_PASSWORD = "daniel", "admin-pw-7Qx"
 VIEWER, VIEWER_PASSWORD = "assistant", "viewer-pw-3Lm"
+DESK_PASSWORD = "desk-pw-9Rt"
 STARTUP_TIMEOUT = 180.0
 
 pytestmark = pytest.mark.proxy
@@ -60,6 +62,17 @@ ROUTES = [
     "/logs/x/compute_logs/y",
     "/notebook?path=/etc/passwd",
     "/report_async_events",
+]
+
+# The desk's pages, image route, form posts and static files.
+DESK_ROUTES = [
+    "/",
+    "/login",
+    "/health",
+    f"/jobs/{JOB}",
+    f"/jobs/{JOB}/photos/x",
+    "/photos/x/thumb",
+    "/static/desk.css",
 ]
 
 RELEASE_MUTATION = """
@@ -105,6 +118,7 @@ class Stack:
     proxy: str
     admin_port: int
     viewer_port: int
+    desk_port: int
     home: Path
     root: Path
     state: Path
@@ -217,9 +231,7 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     }
     prepare_job(home, root, pix_env)
 
-    desk = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    threading.Thread(target=desk.serve_forever, daemon=True).start()
-    admin_port, viewer_port, proxy_port = free_port(), free_port(), free_port()
+    admin_port, viewer_port, desk_port, proxy_port = (free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
     env.update(pix_env)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -237,6 +249,20 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
             ),
             base / "viewer.log",
         ),
+        (
+            start(
+                [sys.executable, "-m", "pix_pipeline.desk"],
+                {
+                    **env,
+                    "PIX_DESK_HOST": "127.0.0.1",
+                    "PIX_DESK_PORT": str(desk_port),
+                    "PIX_DESK_PASSWORD": DESK_PASSWORD,
+                    "PIX_DAGSTER_URL": f"http://127.0.0.1:{admin_port}",
+                },
+                base / "desk.log",
+            ),
+            base / "desk.log",
+        ),
     ]
     penv = proxy_env(
         proxy_tools,
@@ -244,7 +270,7 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
         PIX_PROXY_LISTEN=f"127.0.0.1:{proxy_port}",
         PIX_PROXY_ADMIN_UPSTREAM=f"127.0.0.1:{admin_port}",
         PIX_PROXY_VIEWER_UPSTREAM=f"127.0.0.1:{viewer_port}",
-        PIX_PROXY_DESK_UPSTREAM=f"127.0.0.1:{desk.server_address[1]}",
+        PIX_PROXY_DESK_UPSTREAM=f"127.0.0.1:{desk_port}",
     )
     procs.append(
         (
@@ -255,11 +281,13 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         for port in (admin_port, viewer_port):
             wait_http(f"http://127.0.0.1:{port}/server_info", procs, "127.0.0.1")
+        wait_http(f"http://127.0.0.1:{desk_port}/login", procs, "127.0.0.1")
         wait_http(f"http://127.0.0.1:{proxy_port}/", procs, ADMIN_HOST)
         yield Stack(
             f"http://127.0.0.1:{proxy_port}",
             admin_port,
             viewer_port,
+            desk_port,
             home,
             root,
             base / "proxy_state",
@@ -267,7 +295,6 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     finally:
         for proc, _ in reversed(procs):
             stop_group(proc)
-        desk.shutdown()
 
 
 def refused(response: httpx.Response) -> bool:
@@ -279,7 +306,7 @@ def test_without_credentials_every_route_of_every_ui_is_refused(stack: Stack):
     answered = {
         (host, path): stack.get(host, path).status_code
         for host in (ADMIN_HOST, VIEWER_HOST, DESK_HOST)
-        for path in ROUTES
+        for path in ROUTES + DESK_ROUTES
     }
     assert {k: v for k, v in answered.items() if v != 401} == {}
     query = stack.graphql(ADMIN_HOST, "{ runsOrError { __typename } }")
@@ -368,15 +395,59 @@ def test_admins_get_the_ui_and_can_launch_a_release(stack: Stack):
     assert result["run"]["status"] == "QUEUED"
 
 
-def test_the_desk_gets_the_signed_in_user_and_never_the_password(stack: Stack):
-    seen = stack.get(
-        DESK_HOST, "/jobs", auth=(ADMIN, ADMIN_PASSWORD), headers={"X-Pix-Proxy-User": "mallory"}
+def test_the_desks_own_login_is_behind_the_proxy_login(stack: Stack):
+    """Nobody reaches the desk's login form (or guesses its password) without the proxy's
+    login; behind it, the desk still asks for its own until it trusts the proxy's user."""
+    desk_login = {"user": "daniel", "password": DESK_PASSWORD, "next": "/"}
+    attempt = httpx.post(
+        stack.proxy + "/login", data=desk_login, headers={"Host": DESK_HOST}, timeout=30
     )
+    assert refused(attempt)
+    admin = (ADMIN, ADMIN_PASSWORD)
+    with httpx.Client(base_url=stack.proxy, headers={"Host": DESK_HOST}, auth=admin) as client:
+        first = client.get("/", headers={"Accept": "text/html"})
+        assert first.status_code == 303 and first.headers["location"].startswith("/login")
+        form = client.get(first.headers["location"], headers={"Accept": "text/html"})
+        assert form.status_code == 200
+        desk_login["csrftoken"] = csrf(form.text)
+        assert client.post("/login", data=desk_login).status_code == 303
+        jobs = client.get("/", headers={"Accept": "text/html"})
+        assert jobs.status_code == 200 and JOB in jobs.text
+
+
+def test_upstreams_get_the_signed_in_user_and_never_the_password(
+    proxy_tools: ProxyTools, tmp_path: Path, echo_upstream: str
+):
+    """What the desk would receive: the proxy's user name (a client's own header replaced),
+    no Authorization header, the client's address and scheme."""
+    port = free_port()
+    env = proxy_env(
+        proxy_tools,
+        tmp_path,
+        PIX_PROXY_LISTEN=f"127.0.0.1:{port}",
+        PIX_PROXY_DESK_UPSTREAM=echo_upstream,
+    )
+    log = tmp_path / "proxy.log"
+    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", [(proc, log)], DESK_HOST)
+        seen = httpx.get(
+            f"http://127.0.0.1:{port}/jobs",
+            headers={
+                "Host": DESK_HOST,
+                "X-Pix-Proxy-User": "mallory",
+                "X-Forwarded-For": "198.51.100.66",
+            },
+            auth=(ADMIN, ADMIN_PASSWORD),
+        )
+    finally:
+        stop_group(proc)
     assert seen.status_code == 200
     headers = seen.json()
     assert headers["x-pix-proxy-user"] == ADMIN
     assert "authorization" not in headers
-    assert headers["host"] == DESK_HOST
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert (headers["host"], headers["x-forwarded-proto"]) == (DESK_HOST, "http")
 
 
 def test_unknown_host_names_reach_no_upstream(stack: Stack):
@@ -404,12 +475,12 @@ def connects(host: str, port: int) -> bool:
         return False
 
 
-def test_the_webservers_and_the_proxy_are_not_reachable_from_another_address(stack: Stack):
+def test_the_uis_and_the_proxy_are_not_reachable_from_another_address(stack: Stack):
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address to try")
     proxy_port = int(stack.proxy.rsplit(":", 1)[1])
-    for port in (stack.admin_port, stack.viewer_port, proxy_port):
+    for port in (stack.admin_port, stack.viewer_port, stack.desk_port, proxy_port):
         assert connects("127.0.0.1", port)
         assert not connects(address, port), f"port {port} answers on {address}"
 

@@ -206,15 +206,17 @@ def test_the_desk_trusts_the_proxy_user_only_on_loopback():
             desk_trusts_proxy_user(env)
 
 
-def scope(client: str, *headers: tuple[str, str]) -> dict[str, object]:
+def scope(server: str, *headers: tuple[str, str]) -> dict[str, object]:
+    """A request as uvicorn hands it over: the desk's own address, the forwarded client's."""
     return {
         "type": "http",
-        "client": (client, 50000),
+        "server": (server, 3001),
+        "client": ("203.0.113.9", 50000),
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
     }
 
 
-def test_the_proxy_user_counts_only_when_trusted_over_loopback_and_well_formed():
+def test_the_proxy_user_counts_only_when_trusted_on_loopback_and_well_formed():
     daniel = ("X-Pix-Proxy-User", "daniel")
     assert proxy_user(scope("127.0.0.1", daniel), trusted=True) == "daniel"
     assert proxy_user(scope("::1", daniel), trusted=True) == "daniel"
