@@ -48,7 +48,9 @@ done
   fail "PIX_PROXY_REDIRECT_LISTEN redirects to HTTPS and needs PIX_PROXY_TLS_CERT"
 
 mkdir -p "$state/tmp"
-chmod 700 "$state"
+# Started as root, nginx's workers run as PIX_PROXY_WORKER_USER and must pass through this
+# folder to their temp files; nothing in it is secret (paths and logs without passwords).
+chmod 711 "$state"
 state="$(cd "$state" && pwd)"
 
 tls=""
@@ -71,11 +73,15 @@ done
 redirect_server=""
 if [ -n "$redirect_listen" ]; then
   acme_root="${PIX_PROXY_ACME_ROOT:-$state/acme}"
+  redirect_lines=""
+  for address in $redirect_listen; do
+    redirect_lines+="listen $address default_server; "
+  done
   mkdir -p "$acme_root"
   redirect_server="
     # Plain HTTP: certbot's webroot challenges, and a redirect to HTTPS for everything else.
     server {
-        listen $redirect_listen default_server;
+        $redirect_lines
         location /.well-known/acme-challenge/ {
             root $acme_root;
         }
