@@ -1,18 +1,21 @@
 """No credential leaves a trace: the pipeline runs in the production set-up (deploy/dagster.yaml
 on PostgreSQL, S3 for photos and step logs) with every credential set to a distinctive value,
-succeeds, fails on S3 and on the database, and then every file, bucket object and database row
-the runs left behind is searched for each value.
+succeeds, fails on S3 and on the database; Daniel signs in to the desk through the proxy, with
+wrong passwords first. Then every file, bucket object and database row left behind is searched
+for each value.
 
 Real parts only: moto's S3 server over HTTP (it accepts any key pair), the PostgreSQL server
-(its trust authentication ignores the passwords), `dagster job execute` as subprocesses.
+(its trust authentication ignores the passwords), `dagster job execute` as subprocesses, the
+desk and nginx (scripts/proxy.sh) as processes.
 """
 
+import base64
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,14 +23,17 @@ from typing import Any
 
 import boto3
 import dagster as dg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
 from pix_pipeline.defs.partitions import PARTITION_TAG
 from pix_pipeline.settings import VARIABLES
-from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.conftest import Harness, ProxyTools
+from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes
+from pix_pipeline_tests.processes import free_port, stop_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -44,8 +50,13 @@ CREDENTIALS = {
     "DAGSTER_POSTGRES_PASSWORD": f"dagster-pw-{MARK}",
     "PIX_NOTIFY_WEBHOOK_SECRET": f"whsec_d2ViaG9vay1{MARK}",
     "PIX_DESK_PASSWORD": f"desk-pw-{MARK}",
+    "PIX_DESK_SECRET": f"desk-session-key-{MARK}-0123456789abcdef",
     "proxy password": f"proxy-pw-{MARK}",
 }
+# What a browser sends for the proxy's login: the password in base64.
+CREDENTIALS["proxy Authorization header"] = base64.b64encode(
+    f"daniel:{CREDENTIALS['proxy password']}".encode()
+).decode()
 
 pytestmark = pytest.mark.postgres
 
@@ -101,6 +112,7 @@ def production_env(
     databases: tuple[str, str],
     s3_endpoint: str,
     s3_bucket: str,
+    proxy_tools: ProxyTools,
 ) -> dict[str, str]:
     """The README's production variables, every credential set; in os.environ for subprocesses."""
     registry_db, dagster_db = databases
@@ -110,12 +122,8 @@ def production_env(
     (home / "dagster.yaml").write_bytes((PROJECT / "deploy" / "dagster.yaml").read_bytes())
     # The proxy's password file, as the proxy reads it; the processes only get its path.
     admins = tmp_path / "proxy_admins"
-    htpasswd = shutil.which("htpasswd")
-    if htpasswd:
-        password = CREDENTIALS["proxy password"]
-        subprocess.run([htpasswd, "-cbB", str(admins), "daniel", password], check=True)
-    else:
-        admins.write_text("daniel:$2y$05$not.a.real.hash\n", encoding="utf-8")
+    password = CREDENTIALS["proxy password"]
+    subprocess.run([proxy_tools.htpasswd, "-cbB", str(admins), "daniel", password], check=True)
     registry_url = server.set(
         database=registry_db, password=CREDENTIALS["registry database password"]
     ).render_as_string(hide_password=False)
@@ -147,6 +155,7 @@ def production_env(
         "PIX_DATABASE_URL": registry_url,
         "PIX_NOTIFY_WEBHOOK_SECRET": CREDENTIALS["PIX_NOTIFY_WEBHOOK_SECRET"],
         "PIX_DESK_PASSWORD": CREDENTIALS["PIX_DESK_PASSWORD"],
+        "PIX_DESK_SECRET": CREDENTIALS["PIX_DESK_SECRET"],
         "PIX_PROXY_ADMINS_FILE": str(admins),
         "PIX_PRIVACY_PROVIDER": "none",
         "PIX_IMAGE_WORKERS": "1",
@@ -179,6 +188,74 @@ def execute(
             timeout=RUN_TIMEOUT,
         )
     return done.returncode, log.read_text(encoding="utf-8", errors="replace")
+
+
+def start(args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            args,
+            cwd=PROJECT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_until_up(url: str, host: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+        try:
+            httpx.get(url, headers={"Host": host}, timeout=5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not answer:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def sign_in_to_the_desk_through_the_proxy(tmp_path: Path, logs: Path) -> None:
+    """Wrong proxy password, right one; wrong desk password, right one; the jobs page."""
+    desk_port, proxy_port = free_port(), free_port()
+    desk_log, proxy_log = logs / "desk.log", logs / "proxy.log"
+    desk = start(
+        [sys.executable, "-m", "pix_pipeline.desk"],
+        desk_log,
+        PIX_DESK_HOST="127.0.0.1",
+        PIX_DESK_PORT=str(desk_port),
+    )
+    proxy = start(
+        ["bash", str(PROJECT / "scripts" / "proxy.sh")],
+        proxy_log,
+        PIX_PROXY_LISTEN=f"127.0.0.1:{proxy_port}",
+        PIX_PROXY_STATE_DIR=str(tmp_path / "proxy_state"),
+        PIX_PROXY_DESK_UPSTREAM=f"127.0.0.1:{desk_port}",
+        PIX_PROXY_DESK_HOST="desk.pix.test",
+        PIX_PROXY_WORKER_USER=os.environ.get("USER") or "root",
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{desk_port}/login", "127.0.0.1", desk, desk_log)
+        wait_until_up(f"http://127.0.0.1:{proxy_port}/", "desk.pix.test", proxy, proxy_log)
+        proxy_password = CREDENTIALS["proxy password"]
+        base = f"http://127.0.0.1:{proxy_port}"
+        page = {"Host": "desk.pix.test", "Accept": "text/html"}
+        wrong = httpx.get(base + "/", headers=page, auth=("daniel", "x" + proxy_password))
+        assert wrong.status_code == 401
+        with httpx.Client(base_url=base, headers=page, auth=("daniel", proxy_password)) as web:
+            form = web.get("/login")
+            assert form.status_code == 200
+            login = {"user": "daniel", "next": "/", "csrftoken": csrf(form.text)}
+            bad = web.post("/login", data={**login, "password": "wrong-desk-password"})
+            assert bad.status_code == 401
+            form = web.get("/login")
+            login["csrftoken"] = csrf(form.text)
+            good = web.post("/login", data={**login, "password": CREDENTIALS["PIX_DESK_PASSWORD"]})
+            assert good.status_code == 303
+            jobs = web.get("/")
+            assert jobs.status_code == 200 and JOB in jobs.text
+    finally:
+        stop_group(proxy)
+        stop_group(desk)
 
 
 def bucket_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
@@ -253,6 +330,8 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     )
     assert code != 0 and "RegistryUnavailable" in db_failure
 
+    sign_in_to_the_desk_through_the_proxy(tmp_path, logs)
+
     # Everything the runs left: files (logs, Dagster home, local folders), the bucket (photos,
     # documents, step logs), both databases (registry; Dagster's runs and event log).
     places: dict[str, bytes] = {
@@ -271,6 +350,9 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     assert b"RESOURCE_INIT_FAILURE" in places["dagster database"]
     assert b"not_a_jpeg.jpg" in places["registry database"]
     assert b"gallery_released" in places["registry database"]
+    assert b"failed login" in places["logs/desk.log"]
+    assert b'"GET / HTTP/1.1" 401' in places["proxy_state/access.log"]
+    assert b"password mismatch" in places["logs/proxy.log"]
 
     leaks = {
         (credential, place)
