@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,19 +72,28 @@ def proxy_tools() -> ProxyTools:
     return ProxyTools(nginx=nginx, htpasswd=htpasswd)
 
 
-@pytest.fixture
-def postgres_database(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty database on the real server, dropped after the test."""
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url` (its URL), dropped afterwards."""
     import psycopg
 
     name = f"pix_test_{uuid.uuid4().hex[:12]}"
-    server = make_url(postgres_server_url)
+    server = make_url(server_url)
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped after the test."""
+    with fresh_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -30,10 +29,10 @@ from sqlalchemy.engine import make_url
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
 from pix_pipeline.defs.partitions import PARTITION_TAG
 from pix_pipeline.settings import VARIABLES
-from pix_pipeline_tests.conftest import Harness, ProxyTools
+from pix_pipeline_tests.conftest import Harness, ProxyTools, fresh_database
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes
-from pix_pipeline_tests.processes import free_port, stop_group
+from pix_pipeline_tests.processes import free_port, start_logged, stop_group, wait_for_http
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -61,24 +60,6 @@ CREDENTIALS["proxy Authorization header"] = base64.b64encode(
 pytestmark = pytest.mark.postgres
 
 
-def create_database(server_url: str) -> str:
-    import psycopg
-
-    name = f"pix_test_{uuid.uuid4().hex[:12]}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-
-    admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def database_rows(server_url: str, name: str) -> str:
     """Every row of every table of the database, as text."""
     import psycopg
@@ -98,10 +79,11 @@ def database_rows(server_url: str, name: str) -> str:
 @pytest.fixture
 def databases(postgres_server_url: str) -> Iterator[tuple[str, str]]:
     """Two fresh databases: the registry's and Dagster's own (their table names overlap)."""
-    names = create_database(postgres_server_url), create_database(postgres_server_url)
-    yield names
-    for name in names:
-        drop_database(postgres_server_url, name)
+    with (
+        fresh_database(postgres_server_url) as registry,
+        fresh_database(postgres_server_url) as dg_,
+    ):
+        yield make_url(registry).database or "", make_url(dg_).database or ""
 
 
 @pytest.fixture
@@ -190,52 +172,31 @@ def execute(
     return done.returncode, log.read_text(encoding="utf-8", errors="replace")
 
 
-def start(args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            args,
-            cwd=PROJECT,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def wait_until_up(url: str, host: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            httpx.get(url, headers={"Host": host}, timeout=5)
-            return
-        except httpx.TransportError:
-            time.sleep(0.5)
-    pytest.fail(f"{url} did not answer:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 def sign_in_to_the_desk_through_the_proxy(tmp_path: Path, logs: Path) -> None:
     """Wrong proxy password, right one; wrong desk password, right one; the jobs page."""
     desk_port, proxy_port = free_port(), free_port()
     desk_log, proxy_log = logs / "desk.log", logs / "proxy.log"
-    desk = start(
+    desk = start_logged(
         [sys.executable, "-m", "pix_pipeline.desk"],
+        {**os.environ, "PIX_DESK_HOST": "127.0.0.1", "PIX_DESK_PORT": str(desk_port)},
         desk_log,
-        PIX_DESK_HOST="127.0.0.1",
-        PIX_DESK_PORT=str(desk_port),
     )
-    proxy = start(
+    proxy = start_logged(
         ["bash", str(PROJECT / "scripts" / "proxy.sh")],
+        {
+            **os.environ,
+            "PIX_PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
+            "PIX_PROXY_STATE_DIR": str(tmp_path / "proxy_state"),
+            "PIX_PROXY_DESK_UPSTREAM": f"127.0.0.1:{desk_port}",
+            "PIX_PROXY_DESK_HOST": "desk.pix.test",
+            "PIX_PROXY_WORKER_USER": os.environ.get("USER") or "root",
+        },
         proxy_log,
-        PIX_PROXY_LISTEN=f"127.0.0.1:{proxy_port}",
-        PIX_PROXY_STATE_DIR=str(tmp_path / "proxy_state"),
-        PIX_PROXY_DESK_UPSTREAM=f"127.0.0.1:{desk_port}",
-        PIX_PROXY_DESK_HOST="desk.pix.test",
-        PIX_PROXY_WORKER_USER=os.environ.get("USER") or "root",
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{desk_port}/login", "127.0.0.1", desk, desk_log)
-        wait_until_up(f"http://127.0.0.1:{proxy_port}/", "desk.pix.test", proxy, proxy_log)
+        procs = [(desk, desk_log), (proxy, proxy_log)]
+        wait_for_http(f"http://127.0.0.1:{desk_port}/login", procs)
+        wait_for_http(f"http://127.0.0.1:{proxy_port}/", procs, "desk.pix.test")
         proxy_password = CREDENTIALS["proxy password"]
         base = f"http://127.0.0.1:{proxy_port}"
         page = {"Host": "desk.pix.test", "Accept": "text/html"}

@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +28,7 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness, ProxyTools
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import free_port, stop_group
+from pix_pipeline_tests.processes import free_port, start_logged, stop_group, wait_for_http
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,7 +37,6 @@ ADMIN_HOST, VIEWER_HOST, DESK_HOST = "dagster.pix.test", "view.pix.test", "desk.
 ADMIN, ADMIN_PASSWORD = "daniel", "admin-pw-7Qx"
 VIEWER, VIEWER_PASSWORD = "assistant", "viewer-pw-3Lm"
 DESK_PASSWORD = "desk-pw-9Rt"
-STARTUP_TIMEOUT = 180.0
 
 pytestmark = pytest.mark.proxy
 
@@ -154,29 +152,6 @@ class Stack:
             return conn.execute("select job_id, gallery_visibility from jobs").fetchall()
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            args, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def wait_http(url: str, procs: list[tuple[subprocess.Popen[bytes], Path]], host: str) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        for proc, log in procs:
-            if proc.poll() is not None:
-                pytest.fail(f"{proc.args!r} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(url, headers={"Host": host}, timeout=5).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    logs = "\n".join(log.read_text(errors="replace")[-2000:] for _, log in procs)
-    pytest.fail(f"{url} did not answer within {STARTUP_TIMEOUT:.0f} s:\n{logs}")
-
-
 def htpasswd_file(tools: ProxyTools, path: Path, user: str, password: str) -> Path:
     subprocess.run([tools.htpasswd, "-c", "-b", "-B", str(path), user, password], check=True)
     return path
@@ -238,11 +213,13 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     webserver = str(PROJECT / "scripts" / "webserver.sh")
     procs = [
         (
-            start(["bash", webserver], {**env, "PIX_UI_PORT": str(admin_port)}, base / "admin.log"),
+            start_logged(
+                ["bash", webserver], {**env, "PIX_UI_PORT": str(admin_port)}, base / "admin.log"
+            ),
             base / "admin.log",
         ),
         (
-            start(
+            start_logged(
                 ["bash", webserver, "--read-only"],
                 {**env, "PIX_UI_PORT": str(viewer_port)},
                 base / "viewer.log",
@@ -250,7 +227,7 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
             base / "viewer.log",
         ),
         (
-            start(
+            start_logged(
                 [sys.executable, "-m", "pix_pipeline.desk"],
                 {
                     **env,
@@ -274,15 +251,15 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     procs.append(
         (
-            start(["bash", str(PROJECT / "scripts" / "proxy.sh")], penv, base / "proxy.log"),
+            start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], penv, base / "proxy.log"),
             base / "proxy.log",
         )
     )
     try:
         for port in (admin_port, viewer_port):
-            wait_http(f"http://127.0.0.1:{port}/server_info", procs, "127.0.0.1")
-        wait_http(f"http://127.0.0.1:{desk_port}/login", procs, "127.0.0.1")
-        wait_http(f"http://127.0.0.1:{proxy_port}/", procs, ADMIN_HOST)
+            wait_for_http(f"http://127.0.0.1:{port}/server_info", procs, "127.0.0.1")
+        wait_for_http(f"http://127.0.0.1:{desk_port}/login", procs, "127.0.0.1")
+        wait_for_http(f"http://127.0.0.1:{proxy_port}/", procs, ADMIN_HOST)
         yield Stack(
             f"http://127.0.0.1:{proxy_port}",
             admin_port,
@@ -428,9 +405,9 @@ def test_upstreams_get_the_signed_in_user_and_never_the_password(
         PIX_PROXY_DESK_UPSTREAM=echo_upstream,
     )
     log = tmp_path / "proxy.log"
-    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    proc = start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
     try:
-        wait_http(f"http://127.0.0.1:{port}/", [(proc, log)], DESK_HOST)
+        wait_for_http(f"http://127.0.0.1:{port}/", [(proc, log)], DESK_HOST)
         seen = httpx.get(
             f"http://127.0.0.1:{port}/jobs",
             headers={
@@ -538,9 +515,9 @@ def test_with_a_certificate_the_proxy_speaks_only_tls_and_redirects_plain_http(
         PIX_PROXY_ADMIN_UPSTREAM=echo_upstream,
     )
     log = tmp_path / "proxy.log"
-    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    proc = start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
     try:
-        wait_http(f"http://127.0.0.1:{http_port}/", [(proc, log)], ADMIN_HOST)
+        wait_for_http(f"http://127.0.0.1:{http_port}/", [(proc, log)], ADMIN_HOST)
         trust = ssl.create_default_context(cafile=str(cert))
         with httpx.Client(verify=trust, timeout=10) as client:
             url = f"https://127.0.0.1:{tls_port}/runs"
