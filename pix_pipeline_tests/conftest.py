@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.registry.repository import Registry
-from pix_pipeline.settings import VARIABLES, load_settings
+from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -143,6 +143,7 @@ def pix_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     """PIX_* variables pointing at a temp storage root and the test database."""
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name + FILE_SUFFIX, raising=False)
     root = tmp_path / "storage"
     (root / "pix-jobs").mkdir(parents=True)
     monkeypatch.setenv("PIX_LOCAL_ROOT", str(root))
