@@ -2,12 +2,7 @@
 job folder become a draft gallery, and a release launched through the webserver publishes it."""
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,57 +11,19 @@ from typing import Any
 import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import free_port, stop_group
+from pix_pipeline_tests.processes import dagster_dev as run_dagster_dev
+from pix_pipeline_tests.processes import wait_for
 
-PROJECT = Path(__file__).resolve().parents[1]
-DAGSTER = Path(sys.executable).with_name("dagster")
 JOB = "DEMO1"
 
 pytestmark = pytest.mark.e2e
 
 
-def wait_for(predicate, timeout: float, what: str, log: Path):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; dagster dev said:\n{tail}")
-
-
 @pytest.fixture
 def dagster_dev(tmp_path: Path) -> Iterator[tuple[Path, int, Path]]:
-    if not DAGSTER.exists():
-        pytest.skip(f"the dagster command is not installed next to {sys.executable}")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
-    root = tmp_path / "storage"
-    (root / "pix-jobs").mkdir(parents=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(
-        DAGSTER_HOME=str(home),
-        PIX_LOCAL_ROOT=str(root),
-        PIX_SENSOR_INTERVAL_SECONDS="3",
-        PIX_SETTLE_SECONDS="1",
-    )
-    log = tmp_path / "dagster_dev.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield root, port, log
-    finally:
-        stop_group(proc)
+    values = {"PIX_SENSOR_INTERVAL_SECONDS": "3", "PIX_SETTLE_SECONDS": "1"}
+    with run_dagster_dev(tmp_path, values) as started:
+        yield started
 
 
 def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:
