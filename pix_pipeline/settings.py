@@ -3,6 +3,11 @@
 Nothing here runs at import time. `load_settings()` is called when the Dagster code
 location loads (so a bad value stops `dagster dev` with a message naming the variable) and
 when a run or sensor sets up its resources.
+
+Credentials are read here too, and only here: each one from its variable or, for secret
+files (Kubernetes secret volumes, systemd credentials, Docker secrets), from the file named by
+the same variable with `_FILE` appended. A message about a credential names the variable and
+never its value.
 """
 
 import hashlib
@@ -14,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -63,7 +69,8 @@ class Settings:
     storage_backend: StorageBackend
     local_root: Path
     s3: S3Settings | None
-    database_url: str
+    # Holds the database password when there is one: never part of a repr.
+    database_url: str = field(repr=False)
     depth_enabled: bool
     settle_seconds: float
     sensor_interval_seconds: int
@@ -104,6 +111,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_DATABASE_URL": (
         "sqlite:///<PIX_LOCAL_ROOT>/pix_registry.sqlite3",
         "SQLAlchemy URL of the registry database.",
+    ),
+    "PIX_DATABASE_PASSWORD": (
+        "",
+        "Password for PIX_DATABASE_URL, kept out of the URL (or PIX_DATABASE_PASSWORD_FILE).",
+    ),
+    "PIX_DESK_TRUST_PROXY_USER": (
+        "false",
+        "The desk takes the user the proxy signed in (X-Pix-Proxy-User); desk on loopback only.",
     ),
     "PIX_DEPTH_ENABLED": ("false", "Run the optional depth step."),
     "PIX_SETTLE_SECONDS": (
@@ -189,6 +204,63 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
+# Every credential a pix_pipeline process reads, each also as NAME_FILE (a file that holds it).
+# Others' credentials come from their own tools' variables: S3 keys from AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY or AWS_SHARED_CREDENTIALS_FILE (boto3, Dagster's step-log uploads),
+# Dagster's database password from DAGSTER_POSTGRES_PASSWORD (deploy/dagster.yaml), the proxy's
+# logins from the htpasswd files named by PIX_PROXY_ADMINS_FILE / PIX_PROXY_VIEWERS_FILE.
+SECRET_VARIABLES: dict[str, str] = {
+    "PIX_DATABASE_URL": "the registry's SQLAlchemy URL, when it carries the password",
+    "PIX_DATABASE_PASSWORD": "the registry database's password",
+    "PIX_NOTIFY_WEBHOOK_SECRET": "the signing secret of the customer webhook",
+    "PIX_DESK_PASSWORD": "the review desk's login password",
+    "PIX_DESK_SECRET": "the key that signs the review desk's session cookies",
+}
+FILE_SUFFIX = "_FILE"
+
+
+def read_secret(name: str, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+    """The credential `name` from its variable or from the file `{name}_FILE` names; None if
+    neither is set. Setting both is an error, so nobody wonders which one is used. A file's
+    trailing line break (as `echo` and most editors write one) is not part of the value."""
+    env = os.environ if environ is None else environ
+    direct = env.get(name, "")
+    if not direct.strip():
+        direct = ""
+    file_name = env.get(name + FILE_SUFFIX, "").strip()
+    if direct and file_name:
+        raise SettingsError(f"set {name} or {name}{FILE_SUFFIX}, not both")
+    if not file_name:
+        return SecretStr(direct) if direct else None
+    try:
+        value = Path(file_name).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise SettingsError(f"{name}{FILE_SUFFIX}={file_name} cannot be read: {reason}") from None
+    if not value:
+        raise SettingsError(f"{name}{FILE_SUFFIX}={file_name} is empty")
+    return SecretStr(value)
+
+
+def desk_trusts_proxy_user(environ: Mapping[str, str] | None = None) -> bool:
+    """PIX_DESK_TRUST_PROXY_USER: whether the desk takes the user the proxy signed in
+    (X-Pix-Proxy-User) instead of asking for its own login.
+
+    Allowed only while the desk listens on loopback (PIX_DESK_HOST), where the proxy on the same
+    machine is the only client that can reach it; on any other address a client could name
+    itself. `pix_pipeline.proxy_user` reads the header per request.
+    """
+    env = os.environ if environ is None else environ
+    trust = _parse_bool("PIX_DESK_TRUST_PROXY_USER", env.get("PIX_DESK_TRUST_PROXY_USER", ""))
+    host = env.get("PIX_DESK_HOST", "").strip() or "127.0.0.1"
+    if trust and not is_loopback(host):
+        raise SettingsError(
+            f"PIX_DESK_TRUST_PROXY_USER=true needs the desk on loopback, but PIX_DESK_HOST={host}:"
+            " any client on that network could send the proxy's user header"
+        )
+    return trust
+
+
 @dataclass(frozen=True)
 class DeskSettings:
     """The review desk's PIX_DESK_* settings; secrets are left out of repr."""
@@ -202,13 +274,34 @@ class DeskSettings:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` is only reachable from this machine."""
-    if host == "localhost":
+    """Whether `host` (127.0.0.0/8, ::1 or [::1], localhost) is only reachable from this machine."""
+    name = host.strip().strip("[]")
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def _database_url(env: Mapping[str, str], default: str) -> str:
+    """PIX_DATABASE_URL (or its file), with PIX_DATABASE_PASSWORD (or its file) put in."""
+    url_secret = read_secret("PIX_DATABASE_URL", env)
+    url = url_secret.get_secret_value().strip() if url_secret else default
+    _check_database_url(url)
+    password = read_secret("PIX_DATABASE_PASSWORD", env)
+    if password is None:
+        return url
+    parsed = make_url(url)
+    if parsed.password is not None:
+        raise SettingsError(
+            "PIX_DATABASE_URL holds a password and PIX_DATABASE_PASSWORD is set too: keep the"
+            " password in one of them"
+        )
+    if parsed.drivername.startswith("sqlite"):
+        raise SettingsError("PIX_DATABASE_PASSWORD is set but PIX_DATABASE_URL is a SQLite file")
+    with_password = parsed.set(password=password.get_secret_value())
+    return with_password.render_as_string(hide_password=False)
 
 
 def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings:
@@ -219,12 +312,14 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
     port = _parse_number("PIX_DESK_PORT", get("PIX_DESK_PORT", "3001"), int, 1)
     if port > 65535:
         raise SettingsError(f"PIX_DESK_PORT must be at most 65535, got {port}")
-    password = env.get("PIX_DESK_PASSWORD") or None
+    password_secret = read_secret("PIX_DESK_PASSWORD", env)
+    password = password_secret.get_secret_value() if password_secret else None
     if password is None and not is_loopback(host):
         raise SettingsError(
             f"PIX_DESK_PASSWORD must be set when the desk listens on {host} (PIX_DESK_HOST):"
             " without it, anyone on the network could open the desk"
         )
+    signing_key = read_secret("PIX_DESK_SECRET", env)
     dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").strip().rstrip("/")
     if not dagster_url.startswith(("http://", "https://")):
         raise SettingsError(
@@ -235,7 +330,7 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
         port=port,
         user=get("PIX_DESK_USER", "daniel").strip(),
         password=password,
-        secret=env.get("PIX_DESK_SECRET") or None,
+        secret=signing_key.get_secret_value() if signing_key else None,
         dagster_url=dagster_url,
     )
 
@@ -307,8 +402,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     if local_root.exists() and not local_root.is_dir():
         raise SettingsError(f"PIX_LOCAL_ROOT must be a directory, {local_root} is a file")
 
-    database_url = get("PIX_DATABASE_URL", f"sqlite:///{local_root / 'pix_registry.sqlite3'}")
-    _check_database_url(database_url)
+    database_url = _database_url(env, f"sqlite:///{local_root / 'pix_registry.sqlite3'}")
 
     return Settings(
         storage_backend="s3" if s3 else "local",

@@ -4,8 +4,11 @@ a throw-away Dagster instance, and a harness that drives Dagster the way the UI 
 import json
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from sqlalchemy.engine import make_url
 from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.registry.repository import Registry
-from pix_pipeline.settings import VARIABLES, load_settings
+from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -45,19 +48,52 @@ def postgres_server_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_database(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty database on the real server, dropped after the test."""
+@dataclass(frozen=True)
+class ProxyTools:
+    """The programs the authenticating proxy needs: nginx, and htpasswd for its password files."""
+
+    nginx: str
+    htpasswd: str
+
+
+@pytest.fixture(scope="session")
+def proxy_tools() -> ProxyTools:
+    """nginx and htpasswd (Debian: nginx-light, apache2-utils); skip without them, or fail
+    under PIX_REQUIRE_PROXY=1 (set by CI, which installs them)."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    htpasswd = shutil.which("htpasswd")
+    missing = [name for name, found in (("nginx", nginx), ("htpasswd", htpasswd)) if not found]
+    if missing:
+        problem = f"{' and '.join(missing)} not installed (Debian: nginx-light, apache2-utils)"
+        if os.environ.get("PIX_REQUIRE_PROXY") == "1":
+            pytest.fail(f"PIX_REQUIRE_PROXY=1 but {problem}")
+        pytest.skip(f"proxy tests skipped: {problem}")
+    assert nginx and htpasswd
+    return ProxyTools(nginx=nginx, htpasswd=htpasswd)
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url` (its URL), dropped afterwards."""
     import psycopg
 
     name = f"pix_test_{uuid.uuid4().hex[:12]}"
-    server = make_url(postgres_server_url)
+    server = make_url(server_url)
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped after the test."""
+    with fresh_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +143,7 @@ def pix_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     """PIX_* variables pointing at a temp storage root and the test database."""
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name + FILE_SUFFIX, raising=False)
     root = tmp_path / "storage"
     (root / "pix-jobs").mkdir(parents=True)
     monkeypatch.setenv("PIX_LOCAL_ROOT", str(root))

@@ -3,10 +3,17 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from pix_pipeline.analysis.factory import build_providers
+from pix_pipeline.proxy_user import proxy_user
 from pix_pipeline.runtime import build_notifier
-from pix_pipeline.settings import SettingsError, load_settings
+from pix_pipeline.settings import (
+    SettingsError,
+    desk_trusts_proxy_user,
+    load_settings,
+    read_secret,
+)
 
 
 def test_defaults_are_the_embedded_local_setup(tmp_path: Path):
@@ -114,3 +121,109 @@ def test_privacy_thresholds_have_defaults_and_named_errors(tmp_path: Path):
         load_settings({"PIX_PRIVACY_TEXT_MIN_SCORE": "5"}, cwd=tmp_path)
     with pytest.raises(SettingsError, match="PIX_PRIVACY_MAX_SIDE must be at least 320"):
         load_settings({"PIX_PRIVACY_MAX_SIDE": "100"}, cwd=tmp_path)
+
+
+PASSWORD = "p@ss/w:rd%23 ünï"
+
+
+def test_the_database_password_comes_from_a_file_and_stays_out_of_reprs(tmp_path: Path):
+    secret = tmp_path / "db_password"
+    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    s = load_settings(
+        {
+            "PIX_DATABASE_URL": "postgresql+psycopg://pix@db:5432/pix",
+            "PIX_DATABASE_PASSWORD_FILE": str(secret),
+        },
+        cwd=tmp_path,
+    )
+    url = make_url(s.database_url)
+    assert (url.username, url.password, url.host, url.database) == ("pix", PASSWORD, "db", "pix")
+    assert PASSWORD not in repr(s) and "p@ss" not in str(s)
+
+
+def test_the_whole_database_url_may_come_from_a_file(tmp_path: Path):
+    secret = tmp_path / "db_url"
+    secret.write_text("postgresql+psycopg://pix:hunter2@db/pix\n", encoding="utf-8")
+    s = load_settings({"PIX_DATABASE_URL_FILE": str(secret)}, cwd=tmp_path)
+    assert make_url(s.database_url).password == "hunter2"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"PIX_DATABASE_PASSWORD": "hunter2", "PIX_DATABASE_PASSWORD_FILE": "/run/x"},
+            "set PIX_DATABASE_PASSWORD or PIX_DATABASE_PASSWORD_FILE, not both",
+        ),
+        (
+            {
+                "PIX_DATABASE_URL": "postgresql+psycopg://u:hunter2@db/pix",
+                "PIX_DATABASE_PASSWORD": "hunter3",
+            },
+            "PIX_DATABASE_URL holds a password and PIX_DATABASE_PASSWORD is set too",
+        ),
+        ({"PIX_DATABASE_PASSWORD": "hunter2"}, "PIX_DATABASE_URL is a SQLite file"),
+        (
+            {"PIX_DATABASE_PASSWORD_FILE": "/no/such/file"},
+            "PIX_DATABASE_PASSWORD_FILE=/no/such/file cannot be read: No such file",
+        ),
+    ],
+)
+def test_credential_errors_name_the_variable_never_the_value(
+    tmp_path: Path, env: dict[str, str], message: str
+):
+    with pytest.raises(SettingsError, match=message) as info:
+        load_settings(env, cwd=tmp_path)
+    assert "hunter" not in str(info.value)
+
+
+def test_every_credential_reads_its_variable_or_its_file(tmp_path: Path):
+    (tmp_path / "desk").write_text("desk-secret\r\n", encoding="utf-8")
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    env = {
+        "PIX_DESK_PASSWORD_FILE": str(tmp_path / "desk"),
+        "PIX_NOTIFY_WEBHOOK_SECRET": "whsec_abc",
+    }
+    desk = read_secret("PIX_DESK_PASSWORD", env)
+    assert desk is not None and desk.get_secret_value() == "desk-secret"
+    assert "desk-secret" not in repr(desk) and "desk-secret" not in str(desk)
+    webhook = read_secret("PIX_NOTIFY_WEBHOOK_SECRET", env)
+    assert webhook is not None and webhook.get_secret_value() == "whsec_abc"
+    assert read_secret("PIX_DESK_PASSWORD", {"PIX_DESK_PASSWORD": "  "}) is None
+    with pytest.raises(SettingsError, match=r"PIX_DESK_PASSWORD_FILE=.* is empty"):
+        read_secret("PIX_DESK_PASSWORD", {"PIX_DESK_PASSWORD_FILE": str(tmp_path / "empty")})
+
+
+def test_the_desk_trusts_the_proxy_user_only_on_loopback():
+    assert desk_trusts_proxy_user({}) is False
+    assert desk_trusts_proxy_user({"PIX_DESK_TRUST_PROXY_USER": "true"}) is True
+    for host in ("127.0.0.1", "::1", "[::1]", "localhost"):
+        env = {"PIX_DESK_TRUST_PROXY_USER": "1", "PIX_DESK_HOST": host}
+        assert desk_trusts_proxy_user(env) is True
+    for host in ("0.0.0.0", "10.0.0.5", "desk.example"):
+        env = {"PIX_DESK_TRUST_PROXY_USER": "yes", "PIX_DESK_HOST": host}
+        with pytest.raises(SettingsError, match=f"needs the desk on loopback.*{host}"):
+            desk_trusts_proxy_user(env)
+
+
+def scope(server: str, *headers: tuple[str, str]) -> dict[str, object]:
+    """A request as uvicorn hands it over: the desk's own address, the forwarded client's."""
+    return {
+        "type": "http",
+        "server": (server, 3001),
+        "client": ("203.0.113.9", 50000),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+    }
+
+
+def test_the_proxy_user_counts_only_when_trusted_on_loopback_and_well_formed():
+    daniel = ("X-Pix-Proxy-User", "daniel")
+    assert proxy_user(scope("127.0.0.1", daniel), trusted=True) == "daniel"
+    assert proxy_user(scope("::1", daniel), trusted=True) == "daniel"
+    assert proxy_user(scope("127.0.0.1", daniel), trusted=False) is None
+    assert proxy_user(scope("10.0.0.7", daniel), trusted=True) is None
+    assert proxy_user(scope("127.0.0.1"), trusted=True) is None
+    twice = scope("127.0.0.1", daniel, ("X-Pix-Proxy-User", "mallory"))
+    assert proxy_user(twice, trusted=True) is None
+    for odd in ("", "a b", "x\x00", "<script>", "a" * 65):
+        assert proxy_user(scope("127.0.0.1", ("X-Pix-Proxy-User", odd)), trusted=True) is None
