@@ -91,7 +91,8 @@ class Settings:
     privacy: PrivacyThresholds
 
 
-# name -> (default shown in docs, description); docs/operations.md and .env.example mirror this table.
+# name -> (default shown in docs, description); docs/operations.md and .env.example mirror
+# this table.
 VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_STORAGE_BACKEND": (
         "local",
@@ -271,6 +272,8 @@ class DeskSettings:
     password: str | None = field(repr=False)
     secret: str | None = field(repr=False)
     dagster_url: str
+    # PIX_DESK_TRUST_PROXY_USER: the proxy's signed-in user counts as logged in.
+    trust_proxy_user: bool = False
 
 
 def is_loopback(host: str) -> bool:
@@ -332,6 +335,7 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
         password=password,
         secret=signing_key.get_secret_value() if signing_key else None,
         dagster_url=dagster_url,
+        trust_proxy_user=desk_trusts_proxy_user(env),
     )
 
 

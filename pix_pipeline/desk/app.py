@@ -406,7 +406,11 @@ def build_app(
                 max_age=SESSION_HOURS * 3600,
                 same_site="lax",
             ),
-            Middleware(RequireLogin, message=words.T.login_needed),
+            Middleware(
+                RequireLogin,
+                message=words.T.login_needed,
+                trust_proxy_user=settings.trust_proxy_user,
+            ),
         ],
     )
     app.state.desk = Desk(

@@ -16,6 +16,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pix_pipeline.proxy_user import proxy_user
+
 SESSION_USER = "user"
 LOGIN_PATH = "/login"
 # Open without a login: the login form itself and the stylesheet and script it loads.
@@ -76,18 +78,25 @@ class RequireLogin:
     """ASGI middleware: every path but the login needs a session with a logged-in user.
 
     Pages redirect to the login form (and back afterwards); anything else, images and form
-    posts included, gets 401 without reaching a handler.
+    posts included, gets 401 without reaching a handler. With `trust_proxy_user`, a request
+    that the authenticating proxy signed in (`pix_pipeline.proxy_user`) logs its session in as
+    that user, so Daniel signs in once, at the proxy.
     """
 
-    def __init__(self, app: ASGIApp, message: str) -> None:
+    def __init__(self, app: ASGIApp, message: str, *, trust_proxy_user: bool = False) -> None:
         self.app = app
         self.message = message
+        self.trust_proxy_user = trust_proxy_user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
+        signed_in = proxy_user(scope, trusted=self.trust_proxy_user)
+        if signed_in is not None and connection.session.get(SESSION_USER) != signed_in:
+            connection.session.clear()  # another proxy user: nothing of the old session stays
+            connection.session[SESSION_USER] = signed_in
         if connection.session.get(SESSION_USER):
             await self.app(scope, receive, send)
             return

@@ -1,6 +1,7 @@
 """The desk's protection: login, throttled guessing, cookies, CSRF tokens, the image route,
 its start-up refusal and what reaches its log. Each point of the issue has a test here."""
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -304,3 +305,30 @@ def test_without_a_password_on_loopback_a_random_one_is_printed_once(tmp_path: P
     finally:
         stop_group(proc)
     assert log.read_text(encoding="utf-8").count(found[0]) == 1
+
+
+def test_a_desk_that_trusts_the_proxy_takes_its_signed_in_user(rig: Rig):
+    trusting = desk_client(
+        dataclasses.replace(rig.settings, trust_proxy_user=True), rig.runtime, rig.throttle
+    )
+    signed_in = {"X-Pix-Proxy-User": "daniel", "accept": "text/html"}
+    page = trusting.get(f"/jobs/{JOB}", headers=signed_in, follow_redirects=False)
+    assert page.status_code == 200
+    assert "daniel" in page.text
+    # Without the proxy's header the desk's own login applies as before.
+    fresh = desk_client(
+        dataclasses.replace(rig.settings, trust_proxy_user=True), rig.runtime, rig.throttle
+    )
+    assert fresh.get(f"/jobs/{JOB}", follow_redirects=False).status_code == 401
+    # Another proxy user on the same browser gets a session of their own.
+    other = trusting.get(
+        f"/jobs/{JOB}", headers={**signed_in, "X-Pix-Proxy-User": "anna"}, follow_redirects=False
+    )
+    assert other.status_code == 200 and "anna" in other.text
+
+
+def test_a_desk_that_does_not_trust_the_proxy_ignores_its_header(rig: Rig):
+    answer = rig.client.get(
+        f"/jobs/{JOB}", headers={"X-Pix-Proxy-User": USER}, follow_redirects=False
+    )
+    assert answer.status_code == 401
