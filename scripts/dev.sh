@@ -22,6 +22,24 @@ ui_host="${PIX_UI_HOST:-127.0.0.1}"
 ui_port="${PIX_UI_PORT:-3000}"
 export PIX_DAGSTER_URL="${PIX_DAGSTER_URL:-http://$ui_host:$ui_port}"
 
+desk_host="${PIX_DESK_HOST:-127.0.0.1}"
+desk_port="${PIX_DESK_PORT:-3001}"
+desk_user="${PIX_DESK_USER:-daniel}"
+# Without a chosen password, the local desk keeps one made at the first start (readable by this
+# user only), so the login stays the same from one start to the next.
+password_note=""
+if [ -z "${PIX_DESK_PASSWORD:-}" ] && [ -z "${PIX_DESK_PASSWORD_FILE:-}" ]; then
+  password_file="$DAGSTER_HOME/desk_password"
+  if [ ! -s "$password_file" ]; then
+    (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(9))' \
+      >"$password_file")
+  fi
+  export PIX_DESK_PASSWORD_FILE="$password_file"
+  password_note="password $(cat "$password_file")  (kept in $password_file; set PIX_DESK_PASSWORD to choose one)"
+else
+  password_note="password from PIX_DESK_PASSWORD"
+fi
+
 .venv/bin/python -m pix_pipeline.desk &
 desk_pid=$!
 stop_desk() {
@@ -31,7 +49,19 @@ stop_desk() {
 trap stop_desk EXIT
 trap 'exit 130' INT TERM
 
-echo "pix_pipeline: Dagster UI   http://$ui_host:$ui_port/" >&2
-echo "pix_pipeline: review desk  http://${PIX_DESK_HOST:-127.0.0.1}:${PIX_DESK_PORT:-3001}/" >&2
-echo "pix_pipeline: Ctrl+C stops both." >&2
+banner() {
+  echo "" >&2
+  echo "pix_pipeline: review desk  http://$desk_host:$desk_port/   login: user $desk_user, $password_note" >&2
+  echo "pix_pipeline: Dagster UI   http://$ui_host:$ui_port/" >&2
+  echo "pix_pipeline: photos go to ${PIX_LOCAL_ROOT:-storage}/pix-jobs/<job>/final_input/   Ctrl+C stops everything." >&2
+  echo "" >&2
+}
+banner
+# Say it again once the Dagster UI answers, below its start-up messages.
+(
+  for _ in $(seq 1 180); do
+    if (exec 3<>"/dev/tcp/$ui_host/$ui_port") 2>/dev/null; then banner; exit 0; fi
+    sleep 1
+  done
+) &
 .venv/bin/dagster dev --host "$ui_host" --port "$ui_port" "$@"
