@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from pix_pipeline.defs.assets import processing_assets
+from pix_pipeline.defs.assets import GALLERY, gallery_metadata, processing_assets
 from pix_pipeline.defs.partitions import pix_jobs
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.domain.release import ReleaseRefused, release_gallery, revoke_gallery
@@ -63,17 +63,24 @@ def release_job_gallery(
         )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    if report.notifications_failed:
-        raise dg.Failure(
-            description=f"job {job_id} is released, but the customer notification failed"
-            f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
+    # The gallery is customer-visible from here on, whether or not the notification went out:
+    # the UI's latest `gallery` and `released_gallery` events say so before anything can fail.
+    gallery = gallery_metadata(pix.runtime, job_id, report.gallery)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=GALLERY,
+            partition=job_id,
+            description=f"released to the customer by {config.approved_by}",
+            metadata=gallery,
         )
+    )
     context.log_event(
         dg.AssetMaterialization(
             asset_key="released_gallery",
             partition=job_id,
             description=f"release #{report.release_number} by {config.approved_by}",
             metadata={
+                "gallery_visibility": gallery["gallery_visibility"],
                 "release_number": report.release_number,
                 "images_released": report.image_count,
                 "approved_by": config.approved_by,
@@ -81,6 +88,11 @@ def release_job_gallery(
             },
         )
     )
+    if report.notifications_failed:
+        raise dg.Failure(
+            description=f"job {job_id} is released, but the customer notification failed"
+            f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
+        )
     context.log.info(
         f"released {job_id}: {report.image_count} images, release #{report.release_number};"
         f" {report.notifications_sent} customer notification(s) handed to"
@@ -119,11 +131,39 @@ def revoke_job_gallery(
 ) -> dg.Output[int]:
     job_id = context.partition_key
     try:
-        images = revoke_gallery(pix.runtime, job_id, revoked_by=config.revoked_by, note=config.note)
+        gallery = revoke_gallery(
+            pix.runtime, job_id, revoked_by=config.revoked_by, note=config.note
+        )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    context.log.info(f"revoked the release of {job_id}: the gallery ({images} images) is internal")
-    return dg.Output(images, metadata={"job_id": job_id, "images_in_draft": images})
+    metadata = gallery_metadata(pix.runtime, job_id, gallery)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=GALLERY,
+            partition=job_id,
+            description=f"release revoked by {config.revoked_by}: internal again",
+            metadata=metadata,
+        )
+    )
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key="released_gallery",
+            partition=job_id,
+            description=f"revoked by {config.revoked_by}: the customer sees no gallery",
+            metadata={
+                "gallery_visibility": metadata["gallery_visibility"],
+                "images_released": 0,
+                "revoked_by": config.revoked_by,
+                "note": config.note,
+            },
+        )
+    )
+    context.log.info(
+        f"revoked the release of {job_id}: the gallery ({gallery.image_count} images) is internal"
+    )
+    return dg.Output(
+        gallery.image_count, metadata={"job_id": job_id, "images_in_draft": gallery.image_count}
+    )
 
 
 @dg.job(
