@@ -70,10 +70,10 @@ def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
 
 
 def gallery_tiles(rows: list[ImageRow]) -> list[tuple[str, str]]:
-    """(filename, small preview key) of every image gallery/images/ holds, in filename order."""
+    """(filename, small preview key) of every processed image, in filename order."""
     tiles = []
     for row in sorted(rows, key=lambda r: r.filename):
-        if row.gallery_hash is not None and row.meta:
+        if row.status == ImageStatus.PROCESSED and row.meta:
             thumbnails = ImageMeta.model_validate(row.meta).thumbnails
             if thumbnails is not None:
                 tiles.append((row.filename, thumbnails.small))
