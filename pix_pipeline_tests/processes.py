@@ -1,9 +1,25 @@
-"""Real processes in tests: ports for them, and Dagster started in its own process group."""
+"""Real processes in tests: ports for them, `dagster dev` on a temporary instance in its own
+process group, waiting for what they do, and the webserver's GraphQL API."""
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+DAGSTER = Path(sys.executable).with_name("dagster")
+
+T = TypeVar("T")
 
 
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -21,3 +37,68 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def pix_env(root: Path, **variables: str) -> dict[str, str]:
+    """This process's environment without any PIX_* setting, storage at `root`, plus these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
+    env.update(PIX_LOCAL_ROOT=str(root), **variables)
+    return env
+
+
+def start(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT
+) -> subprocess.Popen[bytes]:
+    """A process in its own group (stop it with stop_group), its output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def start_dagster_dev(
+    home: Path, env: dict[str, str], port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """`dagster dev` on a fresh instance in `home`, configured as scripts/dev.sh does."""
+    if not DAGSTER.exists():
+        pytest.skip(f"the dagster command is not installed next to {sys.executable}")
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
+    return start(
+        [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
+        {**env, "DAGSTER_HOME": str(home)},
+        log,
+    )
+
+
+def wait_for(predicate: Callable[[], T], timeout: float, what: str, *logs: Path) -> T:
+    """Poll `predicate` once a second until it returns something true; fail with the logs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    tails = "\n".join(
+        f"--- {log.name}:\n{log.read_text(encoding='utf-8', errors='replace')[-4000:]}"
+        for log in logs
+    )
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the processes said:\n{tails}")
+
+
+def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """One query against the webserver's GraphQL endpoint; fails on GraphQL errors."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]

@@ -2,13 +2,7 @@
 job folder become a draft gallery, and a release launched through the webserver publishes it."""
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,53 +10,28 @@ from typing import Any
 import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import free_port, stop_group
+from pix_pipeline_tests.processes import (
+    free_port,
+    graphql,
+    pix_env,
+    start_dagster_dev,
+    stop_group,
+    wait_for,
+)
 
-PROJECT = Path(__file__).resolve().parents[1]
-DAGSTER = Path(sys.executable).with_name("dagster")
 JOB = "DEMO1"
 
 pytestmark = pytest.mark.e2e
 
 
-def wait_for(predicate, timeout: float, what: str, log: Path):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; dagster dev said:\n{tail}")
-
-
 @pytest.fixture
 def dagster_dev(tmp_path: Path) -> Iterator[tuple[Path, int, Path]]:
-    if not DAGSTER.exists():
-        pytest.skip(f"the dagster command is not installed next to {sys.executable}")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
     root = tmp_path / "storage"
     (root / "pix-jobs").mkdir(parents=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(
-        DAGSTER_HOME=str(home),
-        PIX_LOCAL_ROOT=str(root),
-        PIX_SENSOR_INTERVAL_SECONDS="3",
-        PIX_SETTLE_SECONDS="1",
-    )
+    env = pix_env(root, PIX_SENSOR_INTERVAL_SECONDS="3", PIX_SETTLE_SECONDS="1")
     log = tmp_path / "dagster_dev.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_dagster_dev(tmp_path / "dagster_home", env, port, log)
     try:
         yield root, port, log
     finally:
@@ -78,19 +47,6 @@ def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:
             return conn.execute(sql).fetchall()
     except sqlite3.OperationalError:  # tables not created yet
         return []
-
-
-def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
-    """One query against the webserver's GraphQL endpoint; fails on GraphQL errors."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
-    assert not answer.get("errors"), answer["errors"]
-    return answer["data"]
 
 
 CHECK_EXECUTION = """
@@ -112,6 +68,7 @@ query ($asset: [String!]!, $partition: String!) {
           label
           ... on TableMetadataEntry { table { records } }
           ... on MarkdownMetadataEntry { mdStr }
+          ... on TextMetadataEntry { text }
         }
       }
     }
@@ -217,6 +174,11 @@ def test_dropped_photos_show_up_in_the_ui_and_become_a_released_gallery(dagster_
 
     assert wait_for(finished, 180, "the release run", log) == "SUCCESS"
     assert registry_rows(root, "select gallery_visibility from jobs") == [("customer",)]
+    # What the UI shows for the gallery: its latest materialization, recorded by the release.
+    latest = graphql(port, MATERIALIZATION, {"asset": ["gallery"], "partition": JOB})
+    [shown] = latest["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in shown["metadataEntries"]}
+    assert entries["gallery_visibility"]["text"] == "customer"
     assert registry_rows(root, "select kind, status from notifications") == [
         ("gallery_released", "sent")
     ]
