@@ -6,10 +6,11 @@ when a run or sensor sets up its resources.
 """
 
 import hashlib
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -166,7 +167,81 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_PRIVACY_FACE_MAX_SIDE": ("1600", "Long edge (px) the face check looks at."),
     "PIX_PRIVACY_OCR_DETECTION_SIDE": ("640", "Long edge (px) the text detector works on."),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
+    "PIX_DESK_HOST": (
+        "127.0.0.1",
+        "Address the review desk listens on; any other than loopback needs PIX_DESK_PASSWORD.",
+    ),
+    "PIX_DESK_PORT": ("3001", "Port of the review desk."),
+    "PIX_DESK_USER": ("daniel", "User name of the desk's login."),
+    "PIX_DESK_PASSWORD": (
+        "",
+        "Password of the desk's login; unset on loopback: a random one is printed at start.",
+    ),
+    "PIX_DESK_SECRET": (
+        "",
+        "Key that signs the desk's session and form cookies; unset: random per start"
+        " (everyone logs in again after a restart).",
+    ),
+    "PIX_DAGSTER_URL": (
+        "http://127.0.0.1:3000",
+        "Dagster webserver the desk launches release_gallery through (GraphQL API).",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The review desk's PIX_DESK_* settings; secrets are left out of repr."""
+
+    host: str
+    port: int
+    user: str
+    password: str | None = field(repr=False)
+    secret: str | None = field(repr=False)
+    dagster_url: str
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings:
+    """Read the desk's variables; refuse a non-loopback address without a password."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    host = get("PIX_DESK_HOST", "127.0.0.1")
+    port = _parse_number("PIX_DESK_PORT", get("PIX_DESK_PORT", "3001"), int, 1)
+    if port > 65535:
+        raise SettingsError(f"PIX_DESK_PORT must be at most 65535, got {port}")
+    password = env.get("PIX_DESK_PASSWORD") or None
+    if password is None and not is_loopback(host):
+        raise SettingsError(
+            f"PIX_DESK_PASSWORD must be set when the desk listens on {host} (PIX_DESK_HOST):"
+            " without it, anyone on the network could open the desk"
+        )
+    dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
+    if not dagster_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"PIX_DAGSTER_URL must start with http:// or https://, got {dagster_url!r}"
+        )
+    return DeskSettings(
+        host=host,
+        port=port,
+        user=get("PIX_DESK_USER", "daniel"),
+        password=password,
+        secret=env.get("PIX_DESK_SECRET") or None,
+        dagster_url=dagster_url,
+    )
 
 
 def _parse_bool(name: str, raw: str) -> bool:

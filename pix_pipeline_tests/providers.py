@@ -140,3 +140,34 @@ class LogsSemanticsCalls(FixedSemantics):
         assert image is not None
         provider_calls.append(("semantics", image.size))
         return super().analyze(image)
+
+
+class ColourCodedPrivacy:
+    """Privacy findings by the photo's top-left pixel: red -> a face, blue -> house number
+    "17b", anything else -> clear. Lets desk tests place known boxes on real JPEGs."""
+
+    identity = "test-colour-coded/1"
+    needs_image = True
+    FACE = Box(x0=0.4, y0=0.1, x1=0.5, y1=0.25)
+    HOUSE_NUMBER = Box(x0=0.6, y0=0.5, x1=0.8, y1=0.6)
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        assert image is not None
+        r, g, b = image.convert("RGB").getpixel((0, 0))  # type: ignore[misc]
+        clear = CategoryResult(status=Finding.CLEAR)
+        faces, text = clear, clear
+        if r > 200 and g < 60 and b < 60:
+            faces = CategoryResult(
+                status=Finding.DETECTED,
+                items=[Detection(label="face", score=0.97, box=self.FACE)],
+            )
+        elif b > 200 and r < 60 and g < 60:
+            number = Detection(label="house_number", score=0.93, box=self.HOUSE_NUMBER, text="17b")
+            text = CategoryResult(status=Finding.DETECTED, items=[number])
+        return PrivacyResult(
+            provider=self.identity,
+            faces=faces,
+            licence_plates=clear,
+            logos=clear,
+            text=text,
+        )

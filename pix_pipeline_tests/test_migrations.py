@@ -35,6 +35,14 @@ JOB_ACTIVITY = {
 LISTING_HASH = {("add_column", "jobs", "listing_hash")}
 FOLDER_STAMP = {("add_column", "jobs", "folder_stamp")}
 HOLD = {("add_column", "jobs", "removal_hold_since")}
+REVIEW = {
+    ("add_column", "images", "finding_count"),
+    ("add_column", "images", "hidden_at"),
+    ("add_column", "images", "hidden_by"),
+    ("add_column", "images", "checked_hash"),
+    ("add_column", "images", "checked_at"),
+    ("add_column", "images", "checked_by"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -85,24 +93,28 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0006"]
+    assert versions(engine) == [head_revision()] == ["0007"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
+    assert (
+        schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
+    )
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
+    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | REVIEW
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
-    assert schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD
+    assert (
+        schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
+    )
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
 
@@ -286,3 +298,71 @@ def test_processes_starting_together_on_a_fresh_database_migrate_it_once(
     assert outcomes == [(0, "")] * len(racers)
     assert versions(engine) == [head_revision()]
     assert schema_diff(engine) == set()
+
+
+def test_0007_counts_the_findings_of_photos_processed_before_it(engine, database_url):
+    migrate_to(engine, "0006")
+    stamp = sa.DateTime(timezone=True)
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    jobs = sa.table(
+        "jobs",
+        *[sa.column(c) for c in ("job_id", "gallery_status", "gallery_visibility")],
+        *[sa.column(c) for c in ("revision", "processed_revision", "release_count")],
+        sa.column("created_at", stamp),
+        sa.column("updated_at", stamp),
+        sa.column("last_activity_at", stamp),
+    )
+    images = sa.table(
+        "images",
+        *[sa.column(c) for c in ("image_id", "job_id", "filename", "storage_path", "source")],
+        *[sa.column(c) for c in ("status", "size_bytes", "mtime_ns")],
+        sa.column("meta", sa.JSON()),
+        sa.column("registered_at", stamp),
+        sa.column("updated_at", stamp),
+    )
+    privacy = {
+        "provider": "test",
+        "faces": {"status": "detected", "items": []},
+        "text": {"status": "detected", "items": []},
+        "logos": {"status": "clear", "items": []},
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            jobs.insert().values(
+                job_id="J7",
+                gallery_status="draft_ready",
+                gallery_visibility="internal",
+                revision=1,
+                processed_revision=1,
+                release_count=0,
+                created_at=now,
+                updated_at=now,
+                last_activity_at=now,
+            )
+        )
+        for n, meta in enumerate([{"privacy": privacy}, {"privacy": None}, None]):
+            conn.execute(
+                images.insert().values(
+                    image_id=f"00000000-0000-0000-0000-00000000000{n}",
+                    job_id="J7",
+                    filename=f"{n}.jpg",
+                    storage_path=f"pix-jobs/J7/final_input/{n}.jpg",
+                    source="editor",
+                    status="processed",
+                    size_bytes=1,
+                    mtime_ns=1,
+                    meta=meta,
+                    registered_at=now,
+                    updated_at=now,
+                )
+            )
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT filename, finding_count, hidden_at FROM images ORDER BY filename")
+        ).all()
+    assert [tuple(row) for row in found] == [
+        ("0.jpg", 2, None),
+        ("1.jpg", 0, None),
+        ("2.jpg", 0, None),
+    ]

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
     PRIVACY_CATEGORIES,
@@ -41,11 +42,15 @@ def _counts(rows: list[ImageRow]) -> StatusCounts:
 
 
 def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
-    """The job-level document from the registry rows (pure: no I/O)."""
+    """The job-level document from the registry rows (pure: no I/O).
+
+    Its images are those that show in the gallery: the document is mirrored to the customer's
+    gallery/expose.json, which must never name a photo Daniel hid.
+    """
     processed = [
         ImageMeta.model_validate(r.meta)
         for r in sorted(rows, key=lambda r: r.filename)
-        if r.status == ImageStatus.PROCESSED and r.meta is not None
+        if shows_in_gallery(r) and r.meta is not None
     ]
     room_types: dict[str, list[str]] = defaultdict(list)
     view_types: dict[str, list[str]] = defaultdict(list)

@@ -7,9 +7,9 @@ records `update_pending`; `release_gallery` applies the changes.
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.expose import build_job_expose
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
 from pix_pipeline.registry.schema import ImageRow, JobRow
@@ -32,20 +32,61 @@ class GalleryReport:
         return self.gallery_status == GalleryStatus.UPDATE_PENDING
 
 
+def shows_in_gallery(row: ImageRow) -> bool:
+    """Whether the photo belongs in the customer's gallery: processed, and not hidden by Daniel.
+
+    The one answer for gallery/images/, the customer's expose.json, the release gate and the
+    desk. A hidden photo stays processed (its previews and meta are kept).
+    """
+    return row.status == ImageStatus.PROCESSED and row.hidden_at is None
+
+
+class ChangeKind(StrEnum):
+    ADD = "add"
+    REPLACE = "replace"
+    REMOVE = "remove"
+    EXPOSE = "expose"
+
+
+@dataclass(frozen=True)
+class GalleryChange:
+    """One difference between the gallery and what the pipeline would put there now."""
+
+    kind: ChangeKind
+    filename: str = ""
+    # Why a photo leaves: `hidden`, or its status (`error`, `removed`).
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.kind is ChangeKind.EXPOSE:
+            return "update expose.json"
+        if self.kind is ChangeKind.REMOVE:
+            return f"remove {self.filename} ({self.reason})"
+        return f"{self.kind.value} {self.filename}"
+
+
+def gallery_changes(job: JobRow, rows: list[ImageRow]) -> list[GalleryChange]:
+    """How the gallery differs from what the pipeline would put there now."""
+    changes: list[GalleryChange] = []
+    for row in rows:
+        if shows_in_gallery(row):
+            if row.gallery_hash is None:
+                changes.append(GalleryChange(ChangeKind.ADD, row.filename))
+            elif row.gallery_hash != row.content_hash:
+                changes.append(GalleryChange(ChangeKind.REPLACE, row.filename))
+        elif row.gallery_hash is not None and (
+            row.status != ImageStatus.PENDING_PROCESSING or row.hidden_at is not None
+        ):
+            reason = "hidden" if row.hidden_at is not None else row.status
+            changes.append(GalleryChange(ChangeKind.REMOVE, row.filename, reason))
+    if job.expose_hash != job.gallery_expose_hash:
+        changes.append(GalleryChange(ChangeKind.EXPOSE))
+    return changes
+
+
 def pending_changes(job: JobRow, rows: list[ImageRow]) -> list[str]:
     """How the gallery differs from what the pipeline would put there now, for people."""
-    changes: list[str] = []
-    for row in rows:
-        if row.status == ImageStatus.PROCESSED:
-            if row.gallery_hash is None:
-                changes.append(f"add {row.filename}")
-            elif row.gallery_hash != row.content_hash:
-                changes.append(f"replace {row.filename}")
-        elif row.gallery_hash is not None and row.status != ImageStatus.PENDING_PROCESSING:
-            changes.append(f"remove {row.filename} ({row.status})")
-    if job.expose_hash != job.gallery_expose_hash:
-        changes.append("update expose.json")
-    return changes
+    return [change.describe() for change in gallery_changes(job, rows)]
 
 
 def _copy_verified(rt: Runtime, row: ImageRow) -> bool:
@@ -64,6 +105,10 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
     `update_pending` unless `apply_to_released` (release_gallery, which holds the job's
     gallery lock and moves the state itself).
     """
+    # expose.py asks shows_in_gallery which photos its document names: imported here, not at
+    # the top, so the two modules do not import each other while loading.
+    from pix_pipeline.domain.expose import build_job_expose
+
     build_job_expose(rt, job_id)
     if apply_to_released:
         return _sync(rt, job_id, apply_to_released=True)
@@ -76,7 +121,7 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
     rows = rt.registry.images_of_job(job_id)
-    processed = [r for r in rows if r.status == ImageStatus.PROCESSED]
+    processed = [r for r in rows if shows_in_gallery(r)]
     changes = pending_changes(job, rows)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:
@@ -96,15 +141,19 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
     keep: set[str] = set()
     for row in rows:
         current = row.gallery_hash == row.content_hash
-        if row.status == ImageStatus.PROCESSED and (current or copied[row.image_id]):
+        if shows_in_gallery(row) and (current or copied[row.image_id]):
             if not current:
                 rt.registry.set_gallery_hash(row.image_id, row.content_hash)
                 report.copied.append(row.filename)
             keep.add(row.filename)
-        elif row.status == ImageStatus.PENDING_PROCESSING and row.gallery_hash is not None:
+        elif (
+            row.status == ImageStatus.PENDING_PROCESSING
+            and row.gallery_hash is not None
+            and row.hidden_at is None
+        ):
             keep.add(row.filename)  # replaced once its new version is processed
         elif row.gallery_hash is not None:
-            # Not processed any more, or final_input/ changed again before the copy.
+            # Hidden, not processed any more, or final_input/ changed again before the copy.
             rt.registry.set_gallery_hash(row.image_id, None)
     gallery_prefix = layout.gallery_images_prefix(job_id)
     for stored in rt.storage.list_files(gallery_prefix):

@@ -343,7 +343,10 @@ class JobExpose(BaseModel):
     schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
     job_id: str = Field(description="The job (folder under pix-jobs/).")
     counts: StatusCounts = Field(description="Images by status.")
-    images: list[ImageMeta] = Field(description="Every processed image, in filename order.")
+    images: list[ImageMeta] = Field(
+        description="Every processed image that shows in the gallery (not hidden by Daniel),"
+        " in filename order."
+    )
     captions: list[CaptionEntry] = Field(description="Captions of the processed images.")
     room_types: dict[str, list[str]] = Field(description="Room type -> filenames.")
     view_types: dict[str, list[str]] = Field(description="View type -> filenames.")

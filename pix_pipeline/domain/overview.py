@@ -6,6 +6,7 @@ check results.
 
 import base64
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import pending_changes
+from pix_pipeline.domain.gallery import pending_changes, shows_in_gallery
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
     GalleryStatus,
@@ -24,6 +25,7 @@ from pix_pipeline.domain.models import (
     StepStatus,
     ThumbsResult,
 )
+from pix_pipeline.domain.release import findings_checked
 from pix_pipeline.domain.steps import processable_images
 from pix_pipeline.registry.repository import as_utc
 from pix_pipeline.registry.schema import ImageRow
@@ -70,23 +72,27 @@ def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
 
 
 def gallery_tiles(rows: list[ImageRow]) -> list[tuple[str, str]]:
-    """(filename, small preview key) of every processed image, in filename order."""
+    """(filename, small preview key) of every photo the gallery shows, in filename order."""
     tiles = []
     for row in sorted(rows, key=lambda r: r.filename):
-        if row.status == ImageStatus.PROCESSED and row.meta:
+        if shows_in_gallery(row) and row.meta:
             thumbnails = ImageMeta.model_validate(row.meta).thumbnails
             if thumbnails is not None:
                 tiles.append((row.filename, thumbnails.small))
     return tiles
 
 
-def _current_ok(rt: Runtime, job_id: str, step: StepName) -> list[tuple[str, dict[str, Any]]]:
+def _current_ok(
+    rt: Runtime, job_id: str, step: StepName, keep: Callable[[ImageRow], bool] = lambda _: True
+) -> list[tuple[str, dict[str, Any]]]:
     """(filename, result) of the step's successful results for the images' current content."""
     results = rt.registry.step_results(job_id)
     found = []
     for image in sorted(
         processable_images(rt.registry.images_of_job(job_id)), key=lambda r: r.filename
     ):
+        if not keep(image):
+            continue
         row = current_results(rt, image, results)[step]
         if row is not None and row.result is not None and row.status == StepStatus.OK.value:
             found.append((image.filename, row.result))
@@ -136,10 +142,15 @@ def detected_privacy(rt: Runtime, job_id: str) -> dict[str, list[str]]:
     """filename -> categories found by the privacy results of the images' current content.
 
     Read from the step results, so it is right as soon as the privacy step has run (the image
-    meta that `release.privacy_findings` reads is settled later, by image_meta).
+    meta that `release.privacy_findings` reads is settled later, by image_meta). Like the
+    release, it leaves out hidden photos and those whose findings Daniel checked.
     """
     findings = {}
-    for name, result in _current_ok(rt, job_id, StepName.PRIVACY):
+
+    def to_review(row: ImageRow) -> bool:
+        return row.hidden_at is None and not findings_checked(row)
+
+    for name, result in _current_ok(rt, job_id, StepName.PRIVACY, to_review):
         detected = PrivacyResult.model_validate(result).detected()
         if detected:
             findings[name] = detected

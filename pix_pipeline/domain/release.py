@@ -1,9 +1,18 @@
 """Brief 8: Daniel's release makes the gallery customer-visible and notifies the customer."""
 
+import functools
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 
-from pix_pipeline.domain.gallery import GalleryReport, pending_changes, sync_gallery
+from pix_pipeline.domain.gallery import (
+    GalleryChange,
+    GalleryReport,
+    gallery_changes,
+    shows_in_gallery,
+    sync_gallery,
+)
 from pix_pipeline.domain.models import (
     GalleryStatus,
     GalleryVisibility,
@@ -11,7 +20,7 @@ from pix_pipeline.domain.models import (
     ImageStatus,
 )
 from pix_pipeline.domain.notify import Notification
-from pix_pipeline.registry.schema import ImageRow, NotificationRow
+from pix_pipeline.registry.schema import ImageRow, JobRow, NotificationRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -19,8 +28,124 @@ log = logging.getLogger(__name__)
 NOTIFICATION_KIND = "gallery_released"
 
 
+class Refusal(StrEnum):
+    """Why a release cannot go ahead; the Dagster op and the desk word it for their readers."""
+
+    NO_APPROVER = "no_approver"
+    NOT_REGISTERED = "not_registered"
+    NOTHING_PENDING = "nothing_pending"
+    NO_PHOTOS = "no_photos"
+    UNCHECKED_FINDINGS = "unchecked_findings"
+    NOT_RELEASED = "not_released"
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    """May the gallery of a job be released now, and what would the customer get."""
+
+    job_id: str
+    refusal: Refusal | None
+    photos: int = 0
+    changes: list[GalleryChange] = field(default_factory=list)
+    # filename -> categories, of photos that would be shown and whose findings are unchecked.
+    findings: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    released_at: datetime | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+    def message(self) -> str:
+        """The refusal in English, for the Dagster run's failure."""
+        job_id = self.job_id
+        if self.refusal is Refusal.NO_APPROVER:
+            return "approved_by must name who approves the release"
+        if self.refusal is Refusal.NOT_REGISTERED:
+            return (
+                f"job {job_id} is not registered: no file has been seen in"
+                f" pix-jobs/{job_id}/final_input/ yet"
+            )
+        if self.refusal is Refusal.NOTHING_PENDING:
+            when = f"{self.released_at:%Y-%m-%d %H:%M} UTC" if self.released_at else "earlier"
+            return (
+                f"job {job_id} was released on {when} and has no pending update: nothing to release"
+            )
+        if self.refusal is Refusal.NO_PHOTOS:
+            return (
+                f"nothing to release: job {job_id} has no processed images to show"
+                f" ({self.counts.get(ImageStatus.PENDING_PROCESSING, 0)} pending,"
+                f" {self.counts.get(ImageStatus.ERROR, 0)} with errors,"
+                f" {self.counts.get('hidden', 0)} hidden)"
+            )
+        if self.refusal is Refusal.UNCHECKED_FINDINGS:
+            listed = "; ".join(
+                f"{name}: {', '.join(cats)}" for name, cats in sorted(self.findings.items())
+            )
+            return (
+                f"{len(self.findings)} image(s) of job {job_id} carry privacy findings ({listed})."
+                ' Check them (the desk\'s "Geprüft", or hide the photo), or launch'
+                " release_gallery again with acknowledge_privacy_findings: true"
+            )
+        return "the release may go ahead"
+
+
 class ReleaseRefused(RuntimeError):
-    """There is nothing to release; the message tells Daniel why."""
+    """There is nothing to release, or it needs Daniel first; the message tells him why."""
+
+    def __init__(self, message: str, check: ReleaseCheck | None = None) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+def findings_checked(row: ImageRow) -> bool:
+    """Daniel marked the findings of the photo's current content as checked."""
+    return row.checked_hash is not None and row.checked_hash == row.content_hash
+
+
+def unchecked_categories(row: ImageRow) -> list[str]:
+    """The privacy categories that block a release of this photo: shown, detected, unchecked."""
+    if not shows_in_gallery(row) or row.meta is None or findings_checked(row):
+        return []
+    privacy = ImageMeta.model_validate(row.meta).privacy
+    return privacy.detected() if privacy is not None else []
+
+
+def check_release(
+    job: JobRow | None, rows: list[ImageRow], *, approved_by: str, acknowledged: bool
+) -> ReleaseCheck:
+    """The one answer to "may this gallery be released now, and if not, why".
+
+    Refused without an approver, for an unknown job, for a released gallery without pending
+    changes, without a photo to show, and while a photo that would be shown carries privacy
+    findings that are neither checked nor acknowledged for this release.
+    """
+    if job is None:
+        return ReleaseCheck("", Refusal.NOT_REGISTERED)
+    shown = [r for r in rows if shows_in_gallery(r)]
+    counts = {status.value: sum(1 for r in rows if r.status == status) for status in ImageStatus}
+    counts["hidden"] = sum(1 for r in rows if r.hidden_at is not None and r.status != "removed")
+    findings = privacy_findings(rows)
+    changes = gallery_changes(job, rows)
+    check = functools.partial(
+        ReleaseCheck,
+        job.job_id,
+        photos=len(shown),
+        changes=changes,
+        findings=findings,
+        counts=counts,
+        released_at=job.released_at,
+    )
+    released = job.gallery_visibility == GalleryVisibility.CUSTOMER
+    if released and job.gallery_status != GalleryStatus.UPDATE_PENDING:
+        return check(Refusal.NOTHING_PENDING)
+    if not shown:
+        return check(Refusal.NO_PHOTOS)
+    if findings and not acknowledged:
+        return check(Refusal.UNCHECKED_FINDINGS)
+    if not approved_by.strip():
+        return check(Refusal.NO_APPROVER)
+    return check(None)
 
 
 @dataclass
@@ -57,13 +182,14 @@ def deliver_pending(rt: Runtime, job_id: str) -> tuple[int, list[str]]:
 
 
 def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
-    """filename -> the privacy categories detected in it, for the images a release would show."""
+    """filename -> privacy categories still to be checked, for the photos a release would show.
+
+    Hidden photos never reach the customer, and photos whose findings Daniel checked count as
+    acknowledged: neither appears.
+    """
     findings: dict[str, list[str]] = {}
     for row in rows:
-        if row.status != ImageStatus.PROCESSED or row.meta is None:
-            continue
-        privacy = ImageMeta.model_validate(row.meta).privacy
-        detected = privacy.detected() if privacy is not None else []
+        detected = unchecked_categories(row)
         if detected:
             findings[row.filename] = detected
     return findings
@@ -82,8 +208,6 @@ def release_gallery(
     Refused while any image to be shown carries privacy findings (faces, licence plates,
     logos, text) that the release does not acknowledge.
     """
-    if not approved_by.strip():
-        raise ReleaseRefused("approved_by must name who approves the release")
     with rt.registry.gallery_lock(job_id):
         return _release(rt, job_id, approved_by, note, acknowledge_privacy_findings)
 
@@ -93,10 +217,8 @@ def _release(
 ) -> ReleaseReport:
     job = rt.registry.get_job(job_id)
     if job is None:
-        raise ReleaseRefused(
-            f"job {job_id} is not registered: no file has been seen in"
-            f" pix-jobs/{job_id}/final_input/ yet"
-        )
+        verdict = ReleaseCheck(job_id, Refusal.NOT_REGISTERED)
+        raise ReleaseRefused(verdict.message(), verdict)
     rows = rt.registry.images_of_job(job_id)
     already = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if already and job.gallery_status != GalleryStatus.UPDATE_PENDING:
@@ -109,27 +231,11 @@ def _release(
                 notifications_sent=sent,
                 notifications_failed=failures,
             )
-        raise ReleaseRefused(
-            f"job {job_id} was released on {job.released_at:%Y-%m-%d %H:%M} UTC and has no"
-            " pending update: nothing to release"
-        )
-    processed = [r for r in rows if r.status == ImageStatus.PROCESSED]
-    if not processed:
-        counts = {s: sum(1 for r in rows if r.status == s) for s in ImageStatus}
-        raise ReleaseRefused(
-            f"nothing to release: job {job_id} has no processed images"
-            f" ({counts[ImageStatus.PENDING_PROCESSING]} pending, {counts[ImageStatus.ERROR]}"
-            " with errors)"
-        )
-    findings = privacy_findings(rows)
-    if findings and not acknowledged:
-        listed = "; ".join(f"{name}: {', '.join(cats)}" for name, cats in sorted(findings.items()))
-        raise ReleaseRefused(
-            f"{len(findings)} image(s) of job {job_id} carry privacy findings ({listed})."
-            " Check them, then launch release_gallery again with"
-            " acknowledge_privacy_findings: true"
-        )
-    changes = pending_changes(job, rows)
+    verdict = check_release(job, rows, approved_by=approved_by, acknowledged=acknowledged)
+    if not verdict.allowed:
+        raise ReleaseRefused(verdict.message(), verdict)
+    changes = [change.describe() for change in verdict.changes]
+    findings = verdict.findings
     gallery = sync_gallery(rt, job_id, apply_to_released=True)
     notification = rt.registry.record_release(
         job_id=job_id,
@@ -152,22 +258,34 @@ def _release(
     )
 
 
+def check_revoke(job: JobRow | None, *, revoked_by: str) -> Refusal | None:
+    """The one answer to "may this release be taken back now": None when it may."""
+    if job is None:
+        return Refusal.NOT_REGISTERED
+    if job.gallery_visibility != GalleryVisibility.CUSTOMER:
+        return Refusal.NOT_RELEASED
+    if not revoked_by.strip():
+        return Refusal.NO_APPROVER
+    return None
+
+
 def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "") -> GalleryReport:
     """Return a released gallery to internal; pending changes then reach the draft.
 
     Returns what the sync did to the (now internal) gallery. The customer is not notified.
     """
-    if not revoked_by.strip():
-        raise ReleaseRefused("revoked_by must name who revokes the release")
     with rt.registry.gallery_lock(job_id):
         job = rt.registry.get_job(job_id)
-        if job is None:
+        refusal = check_revoke(job, revoked_by=revoked_by)
+        if refusal is Refusal.NOT_REGISTERED or job is None:
             raise ReleaseRefused(f"job {job_id} is not registered")
-        if job.gallery_visibility != GalleryVisibility.CUSTOMER:
+        if refusal is Refusal.NOT_RELEASED:
             raise ReleaseRefused(
                 f"the gallery of job {job_id} is not released (it is {job.gallery_visibility}):"
                 " nothing to revoke"
             )
+        if refusal is Refusal.NO_APPROVER:
+            raise ReleaseRefused("revoked_by must name who revokes the release")
         rt.registry.record_revoke(job_id=job_id, revoked_by=revoked_by, note=note)
         log.info("job %s: release revoked by %s", job_id, revoked_by)
     # Internal again, so the draft may follow the pipeline: apply what waited for a release.

@@ -15,7 +15,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, text, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    case,
+    create_engine,
+    event,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, make_url
@@ -109,6 +123,19 @@ class JobChanges:
     def changes_content(self) -> bool:
         """Anything that needs a run (a pure fingerprint refresh does not)."""
         return bool(self.new or self.removed or any(u.status for u in self.updated))
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A job with its photo counts, as the desk's jobs list shows it."""
+
+    job: JobRow
+    pending: int
+    processed: int
+    error: int
+    hidden: int
+    # Shown photos with privacy findings that are not checked for their current content.
+    unchecked: int
 
 
 @dataclass(frozen=True)
@@ -488,6 +515,7 @@ class Registry:
         error_message: str | None,
         error_stage: str | None,
         meta: dict[str, Any],
+        finding_count: int = 0,
     ) -> bool:
         """Set the outcome of processing unless the file changed meanwhile (compare-and-set)."""
         with self.session() as s:
@@ -503,6 +531,7 @@ class Registry:
                     error_message=error_message,
                     error_stage=error_stage,
                     meta=meta,
+                    finding_count=finding_count,
                     updated_at=utcnow(),
                 )
             )
@@ -519,6 +548,116 @@ class Registry:
                 .where(ImageRow.image_id == image_id)
                 .values(gallery_hash=gallery_hash)
             )
+
+    # -- review (the desk) --------------------------------------------------------------
+
+    def get_image(self, image_id: str) -> ImageRow | None:
+        with self.session() as s:
+            return s.get(ImageRow, image_id)
+
+    def set_hidden(self, job_id: str, image_id: str, *, hidden: bool, by: str) -> bool:
+        """Hide a photo from the gallery or show it again; False if the job has no such photo."""
+        values: dict[str, Any] = (
+            {"hidden_at": utcnow(), "hidden_by": by}
+            if hidden
+            else {"hidden_at": None, "hidden_by": None}
+        )
+        with self.session() as s:
+            result = s.execute(
+                update(ImageRow)
+                .where(ImageRow.image_id == image_id, ImageRow.job_id == job_id)
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def set_checked(self, job_id: str, image_id: str, *, checked: bool, by: str) -> bool:
+        """Mark the findings of the photo's current content as checked (or not any more)."""
+        values: dict[str, Any] = (
+            {"checked_hash": ImageRow.content_hash, "checked_at": utcnow(), "checked_by": by}
+            if checked
+            else {"checked_hash": None, "checked_at": None, "checked_by": None}
+        )
+        with self.session() as s:
+            result = s.execute(
+                update(ImageRow)
+                .where(ImageRow.image_id == image_id, ImageRow.job_id == job_id)
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def job_summaries(
+        self, *, offset: int, limit: int, needs_attention: bool
+    ) -> tuple[list[JobSummary], int]:
+        """One page of jobs, newest activity first, with their photo counts; and the total.
+
+        Paged in SQL: the counts are aggregated for the page's jobs only. A job needs
+        attention while a photo failed, a shown photo has unchecked privacy findings, or
+        changes wait for a release.
+        """
+        img = ImageRow
+        unchecked = and_(
+            img.status == "processed",
+            img.hidden_at.is_(None),
+            img.finding_count > 0,
+            or_(img.checked_hash.is_(None), img.checked_hash != img.content_hash),
+        )
+        where = []
+        if needs_attention:
+            where.append(
+                or_(
+                    JobRow.gallery_status == "update_pending",
+                    exists().where(img.job_id == JobRow.job_id, img.status == "error"),
+                    exists().where(img.job_id == JobRow.job_id, unchecked),
+                )
+            )
+        with self.session() as s:
+            total = s.execute(select(func.count()).select_from(JobRow).where(*where)).scalar_one()
+            jobs = list(
+                s.scalars(
+                    select(JobRow)
+                    .where(*where)
+                    .order_by(JobRow.last_activity_at.desc(), JobRow.job_id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            )
+            if not jobs:
+                return [], total
+
+            def tally(condition: Any) -> Any:
+                return func.sum(case((condition, 1), else_=0))
+
+            counts = {
+                row.job_id: row
+                for row in s.execute(
+                    select(
+                        img.job_id,
+                        tally(img.status == "pending_processing").label("pending"),
+                        tally(img.status == "processed").label("processed"),
+                        tally(img.status == "error").label("error"),
+                        tally(and_(img.hidden_at.is_not(None), img.status != "removed")).label(
+                            "hidden"
+                        ),
+                        tally(unchecked).label("unchecked"),
+                    )
+                    .where(img.job_id.in_([j.job_id for j in jobs]))
+                    .group_by(img.job_id)
+                )
+            }
+        summaries = []
+        for job in jobs:
+            c = counts.get(job.job_id)
+            summaries.append(
+                JobSummary(
+                    job=job,
+                    pending=int(c.pending) if c else 0,
+                    processed=int(c.processed) if c else 0,
+                    error=int(c.error) if c else 0,
+                    hidden=int(c.hidden) if c else 0,
+                    unchecked=int(c.unchecked) if c else 0,
+                )
+            )
+        return summaries, total
 
     # -- release ------------------------------------------------------------------------
 

@@ -100,6 +100,16 @@ class ImageRow(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column()
+    # Privacy categories detected in the settled meta (0 when none): lets the jobs list count
+    # photos with unchecked findings in SQL without reading every meta document.
+    finding_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Daniel's review (the desk). A hidden photo stays processed but never reaches the gallery.
+    hidden_at: Mapped[datetime | None] = mapped_column()
+    hidden_by: Mapped[str | None] = mapped_column(String(200))
+    # content_hash of the version whose findings Daniel checked: a changed file is unchecked.
+    checked_hash: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime | None] = mapped_column()
+    checked_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         UniqueConstraint("job_id", "filename", name="uq_images_job_filename"),

@@ -1,0 +1,104 @@
+"""The desk's login: one user and password, a session cookie, and slowed-down guessing.
+
+Protection is a layer: `RequireLogin` turns away every request without a logged-in session
+before any handler runs, so no page or image can forget it.
+"""
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SESSION_USER = "user"
+LOGIN_PATH = "/login"
+# Open without a login: the login form itself and the stylesheet and script it loads.
+PUBLIC_PATHS = frozenset({LOGIN_PATH, "/static/desk.css", "/static/desk.js"})
+
+
+def same_password(given: str, expected: str) -> bool:
+    """Constant-time comparison (of digests, so the length does not leak either)."""
+    a = hashlib.sha256(given.encode("utf-8")).digest()
+    b = hashlib.sha256(expected.encode("utf-8")).digest()
+    return hmac.compare_digest(a, b)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after login; anything else (other sites) becomes '/'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@dataclass
+class _Client:
+    failures: int = 0
+    locked_until: float = 0.0
+
+
+@dataclass
+class LoginThrottle:
+    """Per client: after `free` wrong passwords, each further one locks the login for a
+    doubling time (1 s, 2 s, 4 s … up to `max_seconds`). A correct login clears the count."""
+
+    free: int = 3
+    max_seconds: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    _clients: dict[str, _Client] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_seconds(self, client: str) -> float:
+        """How long this client must wait before it may try again (0: now)."""
+        with self._lock:
+            state = self._clients.get(client)
+            return max(0.0, state.locked_until - self.clock()) if state else 0.0
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            state = self._clients.setdefault(client, _Client())
+            state.failures += 1
+            over = state.failures - self.free
+            if over > 0:
+                state.locked_until = self.clock() + min(2.0 ** (over - 1), self.max_seconds)
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._clients.pop(client, None)
+
+
+class RequireLogin:
+    """ASGI middleware: every path but the login needs a session with a logged-in user.
+
+    Pages redirect to the login form (and back afterwards); anything else, images and form
+    posts included, gets 401 without reaching a handler.
+    """
+
+    def __init__(self, app: ASGIApp, message: str) -> None:
+        self.app = app
+        self.message = message
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        if connection.session.get(SESSION_USER):
+            await self.app(scope, receive, send)
+            return
+        wants_page = scope["method"] in ("GET", "HEAD") and "text/html" in connection.headers.get(
+            "accept", ""
+        )
+        if wants_page:
+            target = scope["path"] + (f"?{connection.url.query}" if connection.url.query else "")
+            response: PlainTextResponse | RedirectResponse = RedirectResponse(
+                f"{LOGIN_PATH}?next={quote(target, safe='')}", status_code=303
+            )
+        else:
+            response = PlainTextResponse(self.message, status_code=401)
+        await response(scope, receive, send)

@@ -1,0 +1,267 @@
+"""Every word the review desk shows, in German (Daniel's language).
+
+Templates and handlers take their text from here; no page spells a status code. Code,
+logs and documentation stay English.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
+from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
+from pix_pipeline.domain.release import Refusal, ReleaseCheck
+from pix_pipeline.domain.review import ErrorKind
+
+
+class T:
+    """Fixed texts of the pages, by the place they appear."""
+
+    app_name = "Prüfpult"
+    dagster_ui = "Dagster-Oberfläche"
+    logout = "Abmelden"
+    # login
+    login_title = "Anmelden"
+    user = "Benutzer"
+    password = "Passwort"
+    login_button = "Anmelden"
+    login_failed = "Benutzer oder Passwort stimmt nicht."
+    login_slowed = "Zu viele Fehlversuche. Bitte in {seconds} Sekunden erneut versuchen."
+    login_needed = "Bitte melden Sie sich an."
+    # jobs list
+    jobs_title = "Aufträge"
+    filter_all = "Alle Aufträge"
+    filter_attention = "Nur mit Handlungsbedarf"
+    no_jobs = "Keine Aufträge."
+    no_attention = "Kein Auftrag braucht gerade Aufmerksamkeit."
+    col_job = "Auftrag"
+    col_photos = "Fotos"
+    col_unchecked = "Ungeprüfte Funde"
+    col_errors = "Fehler"
+    col_gallery = "Galerie"
+    col_release = "Letzte Freigabe"
+    col_activity = "Letzte Aktivität"
+    done = "fertig"
+    in_work = "in Arbeit"
+    hidden_count = "ausgeblendet"
+    never_released = "noch nie"
+    released_by = "von"
+    page_of = "Seite {page} von {pages} ({total} Aufträge)"
+    previous = "Zurück"
+    next = "Weiter"
+    needs_attention = "Handlungsbedarf"
+    # job page
+    back_to_jobs = "Alle Aufträge"
+    job_title = "Auftrag {job_id}"
+    failed_title = "Fehlgeschlagene Dateien"
+    failed_intro = "Diese Dateien sind nicht in der Galerie. Was zu tun ist:"
+    photos_title = "Fotos"
+    no_photos = "Noch keine Fotos in final_input/."
+    no_preview = "Noch keine Vorschau"
+    room = "Raum"
+    findings = "Datenschutz-Funde"
+    no_findings = "keine Funde"
+    hide = "Ausblenden"
+    show = "Einblenden"
+    hidden_note = "Ausgeblendet von {by} am {when}: nicht in der Galerie"
+    mark_checked = "Geprüft"
+    unmark_checked = "Prüfung aufheben"
+    checked_note = "Geprüft von {by} am {when}"
+    technical = "Technische Angabe"
+    open_large = "Groß ansehen"
+    close = "Schließen"
+    # release
+    release_title = "Freigabe"
+    customer_gets = "Der Kunde bekommt {photos} Fotos."
+    changes_title = "Änderungen seit der letzten Freigabe"
+    changes_title_first = "Neu in der Galerie"
+    no_changes = "Keine Änderungen."
+    first_release = "Erste Freigabe: der Kunde sieht die Galerie dann zum ersten Mal."
+    unchecked_title = "Fotos mit ungeprüften Funden"
+    approver = "Freigegeben von"
+    note = "Notiz (optional)"
+    acknowledge = "Ich habe die Fotos mit Datenschutz-Funden angesehen; sie dürfen so zum Kunden."
+    release_button = "Galerie freigeben"
+    revoke_title = "Freigabe zurücknehmen"
+    revoke_intro = "Der Kunde sieht die Galerie dann nicht mehr. Er wird nicht benachrichtigt."
+    revoked_by = "Zurückgenommen von"
+    revoke_button = "Freigabe zurücknehmen"
+    refused_title = "Nicht freigegeben"
+    dagster_unreachable = (
+        "Dagster ist unter {url} nicht erreichbar. Läuft die Dagster-Oberfläche"
+        " (./scripts/dev.sh)? Technisch: {detail}"
+    )
+    # runs
+    run_title_release = "Freigabe von Auftrag {job_id}"
+    run_title_revoke = "Rücknahme der Freigabe von Auftrag {job_id}"
+    run_running = "Läuft … die Seite aktualisiert sich selbst."
+    run_success_release = "Erledigt: die Galerie ist für den Kunden sichtbar."
+    run_success_revoke = "Erledigt: die Galerie ist nicht mehr für den Kunden sichtbar."
+    run_failed = "Der Lauf ist fehlgeschlagen. Einzelheiten stehen in der Dagster-Oberfläche."
+    run_in_dagster = "Lauf in der Dagster-Oberfläche ansehen"
+    run_state = "Stand"
+    back_to_job = "Zurück zum Auftrag"
+    # errors
+    not_found = "Nicht gefunden."
+    forbidden = "Nicht erlaubt: bitte die Seite neu laden und noch einmal versuchen."
+
+
+def _frozen(mapping: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(mapping)
+
+
+IMAGE_STATUS = _frozen(
+    {
+        ImageStatus.PENDING_PROCESSING: "wird verarbeitet",
+        ImageStatus.PROCESSED: "fertig",
+        ImageStatus.ERROR: "fehlgeschlagen",
+        ImageStatus.REMOVED: "entfernt",
+    }
+)
+GALLERY_STATUS = _frozen(
+    {
+        GalleryStatus.NONE: "noch keine Galerie",
+        GalleryStatus.DRAFT_READY: "Entwurf bereit",
+        GalleryStatus.UPDATE_PENDING: "Änderungen warten auf Freigabe",
+    }
+)
+VISIBILITY = _frozen(
+    {
+        GalleryVisibility.INTERNAL: "nur intern",
+        GalleryVisibility.CUSTOMER: "für Kunden sichtbar",
+    }
+)
+CATEGORY = _frozen(
+    {
+        "faces": "Gesichter",
+        "licence_plates": "Kennzeichen",
+        "logos": "Logos",
+        "text": "Text / Hausnummern",
+    }
+)
+ROOM_TYPE = _frozen(
+    {
+        RoomType.KITCHEN: "Küche",
+        RoomType.LIVING_ROOM: "Wohnzimmer",
+        RoomType.DINING_ROOM: "Esszimmer",
+        RoomType.BEDROOM: "Schlafzimmer",
+        RoomType.CHILDRENS_ROOM: "Kinderzimmer",
+        RoomType.BATHROOM: "Badezimmer",
+        RoomType.GUEST_WC: "Gäste-WC",
+        RoomType.HALLWAY: "Flur",
+        RoomType.STAIRCASE: "Treppenhaus",
+        RoomType.OFFICE: "Arbeitszimmer",
+        RoomType.UTILITY_ROOM: "Hauswirtschaftsraum",
+        RoomType.STORAGE_ROOM: "Abstellraum",
+        RoomType.BASEMENT: "Keller",
+        RoomType.ATTIC: "Dachboden",
+        RoomType.GARAGE: "Garage",
+        RoomType.EXTERIOR_FRONT: "Außen, vorne",
+        RoomType.EXTERIOR_BACK: "Außen, hinten",
+        RoomType.EXTERIOR_SIDE: "Außen, seitlich",
+        RoomType.GARDEN: "Garten",
+        RoomType.TERRACE: "Terrasse",
+        RoomType.BALCONY: "Balkon",
+        RoomType.POOL: "Pool",
+        RoomType.AERIAL: "Luftbild",
+        RoomType.FLOOR_PLAN: "Grundriss",
+        RoomType.SURROUNDINGS: "Umgebung",
+        RoomType.DETAIL: "Detail",
+        RoomType.OTHER: "Sonstiges",
+    }
+)
+NO_ROOM_TYPE = "noch nicht erkannt"
+SOURCE = _frozen({"editor": "vom Bildbearbeiter", "manual": "von Daniel"})
+
+# Why a file failed, and what to do about it.
+ERROR = MappingProxyType(
+    {
+        ErrorKind.EMPTY: (
+            "Die Datei ist leer (0 Byte).",
+            "Die Datei noch einmal hochladen; wahrscheinlich ist das Hochladen abgebrochen.",
+        ),
+        ErrorKind.NOT_JPEG: (
+            "Die Datei ist kein JPEG, obwohl sie so heißt (z. B. ein PNG oder HEIC).",
+            "Das Foto als JPEG exportieren und unter demselben Namen neu ablegen.",
+        ),
+        ErrorKind.TOO_LARGE: (
+            "Das Bild ist zu groß, um es sicher zu öffnen.",
+            "Das Foto in kleinerer Auflösung exportieren und neu ablegen.",
+        ),
+        ErrorKind.UNSUPPORTED_JPEG: (
+            "Diese JPEG-Variante kann nicht geöffnet werden (z. B. 12 Bit oder verlustfrei).",
+            "Das Foto als normales 8-Bit-JPEG exportieren und neu ablegen.",
+        ),
+        ErrorKind.DAMAGED: (
+            "Die Datei ist beschädigt oder unvollständig.",
+            "Die Datei noch einmal exportieren oder hochladen und die alte ersetzen.",
+        ),
+        ErrorKind.STEP_FAILED: (
+            "Ein Verarbeitungsschritt ist an diesem Foto gescheitert.",
+            "Der nächste Lauf versucht es erneut; bleibt der Fehler, die Technik fragen.",
+        ),
+        ErrorKind.UNKNOWN: (
+            "Das Foto konnte nicht verarbeitet werden.",
+            "Die Datei neu ablegen; bleibt der Fehler, die Technik fragen.",
+        ),
+    }
+)
+
+RUN_STATUS = _frozen(
+    {
+        "QUEUED": "in der Warteschlange",
+        "NOT_STARTED": "noch nicht gestartet",
+        "MANAGED": "wird gestartet",
+        "STARTING": "startet",
+        "STARTED": "läuft",
+        "SUCCESS": "erfolgreich",
+        "FAILURE": "fehlgeschlagen",
+        "CANCELING": "wird abgebrochen",
+        "CANCELED": "abgebrochen",
+    }
+)
+
+
+def change_text(change: GalleryChange) -> str:
+    """One pending gallery change, as a line of the release form."""
+    if change.kind is ChangeKind.ADD:
+        return f"{change.filename}: kommt neu dazu"
+    if change.kind is ChangeKind.REPLACE:
+        return f"{change.filename}: neue Fassung ersetzt die alte"
+    if change.kind is ChangeKind.EXPOSE:
+        return "Exposé-Daten werden aktualisiert"
+    why = {
+        "hidden": "ausgeblendet",
+        ImageStatus.ERROR.value: "fehlgeschlagen",
+        ImageStatus.REMOVED.value: "aus final_input/ gelöscht",
+    }.get(change.reason, "nicht mehr verarbeitet")
+    return f"{change.filename}: fällt weg ({why})"
+
+
+def refusal_text(check: ReleaseCheck) -> str:
+    """Why the gallery cannot be released now, in plain words."""
+    refusal = check.refusal
+    if refusal is Refusal.UNCHECKED_FINDINGS:
+        names = ", ".join(sorted(check.findings))
+        return (
+            f"{len(check.findings)} Foto(s) mit ungeprüften Datenschutz-Funden: {names}."
+            " Bitte jedes ansehen und auf „Geprüft“ klicken oder es ausblenden –"
+            " oder das Häkchen setzen, dass Sie die Funde angesehen haben."
+        )
+    if refusal is Refusal.NO_PHOTOS:
+        return "Es gibt kein fertiges, eingeblendetes Foto, das der Kunde sehen könnte."
+    if refusal is Refusal.NOTHING_PENDING:
+        return "Die Galerie ist schon freigegeben und hat keine neuen Änderungen."
+    if refusal is Refusal.NO_APPROVER:
+        return "Bitte eintragen, wer freigibt."
+    if refusal is Refusal.NOT_REGISTERED:
+        return "Diesen Auftrag gibt es nicht."
+    if refusal is Refusal.NOT_RELEASED:
+        return "Die Galerie ist nicht freigegeben; es gibt nichts zurückzunehmen."
+    return ""
+
+
+def revoke_refusal_text(refusal: Refusal) -> str:
+    """Why a release cannot be taken back now."""
+    if refusal is Refusal.NO_APPROVER:
+        return "Bitte eintragen, wer die Freigabe zurücknimmt."
+    return refusal_text(ReleaseCheck("", refusal))

@@ -1,0 +1,273 @@
+"""Daniel's review of a job: what the desk shows and the changes it makes.
+
+Pure domain code, like the Dagster wiring's helpers: the desk's request handlers read their
+input, call one function here and render the value it returns. Hiding, checking and the
+release gate are the same functions the pipeline uses.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from pix_pipeline.domain import layout
+from pix_pipeline.domain.gallery import GalleryChange, shows_in_gallery, sync_gallery
+from pix_pipeline.domain.models import (
+    PRIVACY_CATEGORIES,
+    ImageMeta,
+    ImageStatus,
+    RoomType,
+    Thumbnails,
+)
+from pix_pipeline.domain.release import (
+    ReleaseCheck,
+    check_release,
+    findings_checked,
+    unchecked_categories,
+)
+from pix_pipeline.registry.repository import JobSummary, Registry, as_utc
+from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.runtime import Runtime
+
+JOBS_PER_PAGE = 50
+IMAGE_ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class ErrorKind(StrEnum):
+    """Why a photo failed, in the terms the desk explains to Daniel."""
+
+    EMPTY = "empty"
+    NOT_JPEG = "not_jpeg"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_JPEG = "unsupported_jpeg"
+    DAMAGED = "damaged"
+    STEP_FAILED = "step_failed"
+    UNKNOWN = "unknown"
+
+
+# Matched against the messages imaging/decode.py and imaging/thumbnails.py raise.
+_ERROR_PATTERNS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
+    (ErrorKind.EMPTY, re.compile(r"empty file")),
+    (ErrorKind.NOT_JPEG, re.compile(r"not JPEG data|data with a JPEG name")),
+    (ErrorKind.TOO_LARGE, re.compile(r"too large|more than the limit")),
+    (ErrorKind.UNSUPPORTED_JPEG, re.compile(r"cannot be decoded|-bit JPEG")),
+    (ErrorKind.DAMAGED, re.compile(r"unreadable JPEG|cannot decode JPEG|could not decode")),
+)
+
+
+def error_kind(row: ImageRow) -> ErrorKind | None:
+    """The kind of problem of a failed photo; None when it did not fail."""
+    if row.status != ImageStatus.ERROR:
+        return None
+    message = row.error_message or ""
+    for kind, pattern in _ERROR_PATTERNS:
+        if pattern.search(message):
+            return kind
+    if row.error_stage and row.error_stage != "validation":
+        return ErrorKind.STEP_FAILED
+    return ErrorKind.UNKNOWN
+
+
+@dataclass(frozen=True)
+class FindingBox:
+    """One privacy finding where it is, in 0–1 coordinates of the upright photo."""
+
+    category: str
+    label: str
+    score: float
+    text: str | None
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def data_box(self) -> str:
+        return ",".join(f"{v:.4f}" for v in (self.x0, self.y0, self.x1, self.y1))
+
+    @property
+    def css(self) -> str:
+        """Where the box sits over its preview, in percent of the preview's size."""
+        return (
+            f"left:{self.x0 * 100:.2f}%;top:{self.y0 * 100:.2f}%;"
+            f"width:{(self.x1 - self.x0) * 100:.2f}%;height:{(self.y1 - self.y0) * 100:.2f}%"
+        )
+
+    @property
+    def caption(self) -> str:
+        """What the box says: label, read text, score ("house_number 17b 0.93")."""
+        return " ".join(p for p in (self.label, self.text or "", f"{self.score:.2f}") if p)
+
+
+@dataclass(frozen=True)
+class PhotoReview:
+    """One photo of the job page."""
+
+    image_id: str
+    filename: str
+    status: ImageStatus
+    source: str
+    room_type: RoomType | None
+    error: ErrorKind | None
+    error_message: str | None
+    thumbnails: Thumbnails | None
+    # Categories detected in the current content (checked or not), in PRIVACY_CATEGORIES order.
+    categories: list[str]
+    boxes: list[FindingBox]
+    # Categories that block a release: shown, detected, not checked.
+    unchecked: list[str]
+    hidden_at: datetime | None
+    hidden_by: str | None
+    checked: bool
+    checked_at: datetime | None
+    checked_by: str | None
+    in_gallery: bool
+
+    @property
+    def failed(self) -> bool:
+        return self.status is ImageStatus.ERROR
+
+
+@dataclass(frozen=True)
+class JobReview:
+    """Everything the job page shows: photos (failed first), the job and the release check."""
+
+    job: JobRow
+    photos: list[PhotoReview]
+    release: ReleaseCheck
+    changes: list[GalleryChange] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[PhotoReview]:
+        return [p for p in self.photos if p.failed]
+
+
+def _boxes(meta: ImageMeta) -> list[FindingBox]:
+    boxes: list[FindingBox] = []
+    if meta.privacy is None:
+        return boxes
+    for category in PRIVACY_CATEGORIES:
+        for item in meta.privacy.category(category).items:
+            if item.box is None:
+                continue
+            b = item.box
+            boxes.append(
+                FindingBox(category, item.label, item.score, item.text, b.x0, b.y0, b.x1, b.y1)
+            )
+    return boxes
+
+
+def photo_review(row: ImageRow) -> PhotoReview:
+    """The desk's view of one registered photo."""
+    meta = ImageMeta.model_validate(row.meta) if row.meta else None
+    current = meta is not None and meta.content_hash == row.content_hash
+    privacy = meta.privacy if meta is not None and current else None
+    room = meta.semantics.room_type if meta and meta.semantics else None
+    return PhotoReview(
+        image_id=row.image_id,
+        filename=row.filename,
+        status=ImageStatus(row.status),
+        source=row.source,
+        room_type=room,
+        error=error_kind(row),
+        error_message=row.error_message,
+        thumbnails=meta.thumbnails if meta else None,
+        categories=privacy.detected() if privacy else [],
+        boxes=_boxes(meta) if meta is not None and current else [],
+        unchecked=unchecked_categories(row),
+        hidden_at=as_utc(row.hidden_at),
+        hidden_by=row.hidden_by,
+        checked=findings_checked(row),
+        checked_at=as_utc(row.checked_at),
+        checked_by=row.checked_by,
+        in_gallery=shows_in_gallery(row),
+    )
+
+
+def _page_order(photo: PhotoReview) -> tuple[int, str]:
+    # Failed files first: they need Daniel (or the editor) to act.
+    return (0 if photo.failed else 1, photo.filename)
+
+
+def job_review(registry: Registry, job_id: str) -> JobReview | None:
+    """The job page's content; None for a job the registry does not know."""
+    if not layout.is_valid_job_id(job_id):
+        return None
+    job = registry.get_job(job_id)
+    if job is None:
+        return None
+    rows = [r for r in registry.images_of_job(job_id) if r.status != ImageStatus.REMOVED]
+    photos = sorted((photo_review(r) for r in rows), key=_page_order)
+    # The form's preview: would it go ahead with the box unticked, and what would it bring.
+    check = check_release(job, rows, approved_by="-", acknowledged=False)
+    return JobReview(job=job, photos=photos, release=check, changes=check.changes)
+
+
+def release_check(
+    registry: Registry, job_id: str, *, approved_by: str, acknowledged: bool
+) -> ReleaseCheck:
+    """The release gate of release_gallery, asked before its run is launched."""
+    job = registry.get_job(job_id) if layout.is_valid_job_id(job_id) else None
+    rows = registry.images_of_job(job_id) if job is not None else []
+    return check_release(job, rows, approved_by=approved_by, acknowledged=acknowledged)
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """One page of the jobs list."""
+
+    jobs: list[JobSummary]
+    page: int
+    pages: int
+    total: int
+    needs_attention: bool
+
+
+def jobs_page(registry: Registry, page: int, *, needs_attention: bool) -> JobsPage:
+    """Jobs by newest activity, JOBS_PER_PAGE at a time (page counts from 1)."""
+    page = max(page, 1)
+    jobs, total = registry.job_summaries(
+        offset=(page - 1) * JOBS_PER_PAGE, limit=JOBS_PER_PAGE, needs_attention=needs_attention
+    )
+    pages = max((total + JOBS_PER_PAGE - 1) // JOBS_PER_PAGE, 1)
+    return JobsPage(jobs, page, pages, total, needs_attention)
+
+
+def hide_photo(rt: Runtime, job_id: str, image_id: str, *, hidden: bool, by: str) -> bool:
+    """Hide a photo from the customer's gallery (or show it again) and sync the gallery.
+
+    A draft gallery drops (or takes back) the photo at once; a released one records the
+    change as pending until the next release. False when the job has no such photo.
+    """
+    if not (layout.is_valid_job_id(job_id) and IMAGE_ID_PATTERN.fullmatch(image_id)):
+        return False
+    if not rt.registry.set_hidden(job_id, image_id, hidden=hidden, by=by):
+        return False
+    sync_gallery(rt, job_id)
+    return True
+
+
+def check_photo(registry: Registry, job_id: str, image_id: str, *, checked: bool, by: str) -> bool:
+    """Mark the findings of the photo's current content as checked (or not any more)."""
+    if not (layout.is_valid_job_id(job_id) and IMAGE_ID_PATTERN.fullmatch(image_id)):
+        return False
+    return registry.set_checked(job_id, image_id, checked=checked, by=by)
+
+
+def preview_key(registry: Registry, image_id: str, size: layout.ThumbSize) -> str | None:
+    """The storage key of a registered photo's preview, or None.
+
+    The key is built from the registry row (its job and image id) by the layout module and
+    must be the one the photo's meta records; nothing from a URL becomes part of it.
+    """
+    if not IMAGE_ID_PATTERN.fullmatch(image_id):
+        return None
+    row = registry.get_image(image_id)
+    if row is None or row.status == ImageStatus.REMOVED or not row.meta:
+        return None
+    thumbnails = ImageMeta.model_validate(row.meta).thumbnails
+    if thumbnails is None:
+        return None
+    key = layout.thumb_key(row.job_id, row.image_id, size)
+    recorded = thumbnails.small if size is layout.ThumbSize.SMALL else thumbnails.large
+    return key if key == recorded else None

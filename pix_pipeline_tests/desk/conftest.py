@@ -1,0 +1,37 @@
+"""Fixtures of the desk's tests: a processed job on SQLite and a desk in front of it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pix_pipeline.desk.auth import LoginThrottle
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import load_settings
+from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.desk.rig import JOB, Rig, desk_client, desk_settings, write_job
+from pix_pipeline_tests.processes import free_port
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """The desk's tests run on SQLite; the SQL of its queries is tested on both databases."""
+    return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+
+
+@pytest.fixture
+def rig(pix_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:ColourCodedPrivacy")
+    with dg.instance_for_test() as instance:
+        harness = Harness(pix_root, instance)
+        write_job(harness.final_input(JOB))
+        harness.tick()
+        assert harness.run(JOB).success
+        runtime = build_runtime(load_settings())
+        # Nothing listens there: a test that launches a run uses its own Dagster.
+        settings = desk_settings(f"http://127.0.0.1:{free_port()}")
+        throttle = LoginThrottle()
+        yield Rig(harness, runtime, desk_client(settings, runtime, throttle), settings, throttle)
+        runtime.close()
+        harness.close()
