@@ -20,12 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-from skimage import data
+from PIL import Image
 
 from pix_pipeline.domain.models import ImageMeta
 from pix_pipeline.registry.repository import Registry
-from pix_pipeline_tests.images import jpeg_bytes, write_settled
+from pix_pipeline_tests.images import (
+    ASTRONAUT_AREA,
+    NUMBER_PLAQUE,
+    SCENE_SIZE,
+    astronaut_photo,
+    facade,
+    jpeg_bytes,
+    room,
+    write_settled,
+)
 from pix_pipeline_tests.processes import (
     PROJECT,
     free_port,
@@ -42,58 +50,10 @@ pytestmark = pytest.mark.e2e
 JOB = "HAUS17"
 USER, PASSWORD = "daniel", "e2e-only-password-17"
 APPROVER = "Daniel Brandt"
-SIZE = (2400, 1600)
-# Where the findings are drawn, in pixels of the 2400 x 1600 photos.
-FACE_PHOTO_AREA = (700, 300, 1600, 1200)  # the astronaut pasted into a room
-NUMBER_PLAQUE = (1020, 330, 1380, 620)  # the plaque with the house number on the facade
 FACE, HOUSE, CLEAN, BROKEN = "portrait.jpg", "facade.jpg", "living_room.jpg", "broken.jpg"
 # Where the job page's screenshot goes when PIX_SCREENSHOT_DIR names a folder (docs/images/).
 SCREENSHOT_NAME = "desk_job_e2e.png"
 SCREENSHOT_LIMIT = 300 * 1024
-
-
-def room() -> Image.Image:
-    """A plain interior: wall, floor, window, sofa. No face, no text."""
-    w, h = SIZE
-    image = Image.new("RGB", SIZE, (214, 205, 190))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, int(h * 0.65), w, h), fill=(120, 90, 60))
-    draw.rectangle(
-        (int(w * 0.6), int(h * 0.12), int(w * 0.85), int(h * 0.5)),
-        fill=(190, 215, 240),
-        outline=(250, 250, 250),
-        width=16,
-    )
-    draw.rectangle((int(w * 0.1), int(h * 0.45), int(w * 0.45), int(h * 0.7)), fill=(70, 80, 95))
-    return image
-
-
-def portrait() -> Image.Image:
-    """scikit-image's astronaut, a real photo of a real face, hung in the room."""
-    image = room()
-    x0, y0, x1, y1 = FACE_PHOTO_AREA
-    image.paste(Image.fromarray(data.astronaut()).resize((x1 - x0, y1 - y0)), (x0, y0))
-    return image
-
-
-def facade() -> Image.Image:
-    """A house front: windows, a door, and the house number 17 large on a plaque above it."""
-    w, h = SIZE
-    image = Image.new("RGB", SIZE, (196, 178, 150))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, w, 180), fill=(150, 190, 225))  # sky
-    draw.rectangle((0, 1450, w, h), fill=(110, 110, 105))  # pavement
-    for x in (200, 1700):
-        for y in (300, 900):
-            draw.rectangle(
-                (x, y, x + 420, y + 420), fill=(60, 80, 100), outline=(240, 240, 235), width=18
-            )
-    draw.rectangle((950, 700, 1450, 1450), fill=(95, 55, 30))  # door
-    draw.rectangle(NUMBER_PLAQUE, fill=(245, 245, 240), outline=(30, 30, 30), width=6)
-    x0, y0, x1, y1 = NUMBER_PLAQUE
-    font = ImageFont.load_default(size=230)
-    draw.text(((x0 + x1) / 2, (y0 + y1) / 2), "17", font=font, fill=(15, 15, 15), anchor="mm")
-    return image
 
 
 @dataclass
@@ -134,7 +94,7 @@ def stack(tmp_path: Path, chromium: Any) -> Iterator[Stack]:
     """The job's four files in final_input/, dagster dev and the desk running on free ports."""
     root = tmp_path / "storage"
     folder = root / "pix-jobs" / JOB / "final_input"
-    write_settled(folder / FACE, jpeg_bytes(portrait()))
+    write_settled(folder / FACE, jpeg_bytes(astronaut_photo()))
     write_settled(folder / HOUSE, jpeg_bytes(facade()))
     write_settled(folder / CLEAN, jpeg_bytes(room()))
     write_settled(folder / BROKEN, b"\xff\xd8\xff this upload broke off")
@@ -181,8 +141,8 @@ def stored_boxes(root: Path) -> dict[str, list[tuple[str, tuple[float, float, fl
 
 
 def inside(box: tuple[float, float, float, float], area: tuple[int, int, int, int]) -> bool:
-    """Whether a 0–1 box of a SIZE photo lies within `area` (pixels), give or take 2 %."""
-    w, h = SIZE
+    """Whether a 0–1 box of a SCENE_SIZE photo lies within `area` (pixels), give or take 2 %."""
+    w, h = SCENE_SIZE
     x0, y0, x1, y1 = area
     return (
         box[0] >= x0 / w - 0.02
@@ -310,7 +270,7 @@ def test_daniel_reviews_hides_and_releases_a_job_in_the_browser(
     assert {c for c, _ in stored[FACE]} == {"faces"}
     assert [c for c, _ in stored[HOUSE]] == ["text"]
     assert CLEAN not in stored
-    assert all(inside(box, FACE_PHOTO_AREA) for _, box in stored[FACE])
+    assert all(inside(box, ASTRONAUT_AREA) for _, box in stored[FACE])
     assert inside(stored[HOUSE][0][1], NUMBER_PLAQUE)
     wait_for(
         lambda: desk_is_up(stack.desk_url, stack.desk, stack.logs[1]),

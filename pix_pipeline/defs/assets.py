@@ -68,8 +68,9 @@ final_input = dg.AssetSpec(
     description="The finished photos in pix-jobs/{job}/final_input/, delivered by the editor or"
     " Daniel. final_input_sensor registers new, changed and removed files and starts the run.",
 )
+RELEASED_GALLERY = "released_gallery"
 released_gallery = dg.AssetSpec(
-    "released_gallery",
+    RELEASED_GALLERY,
     deps=["gallery"],
     partitions_def=pix_jobs,
     group_name=RELEASE_GROUP,

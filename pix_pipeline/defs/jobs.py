@@ -1,11 +1,19 @@
 """Jobs: the per-job processing run the sensor starts, and Daniel's manual release."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
-from pix_pipeline.defs.assets import GALLERY, gallery_metadata, processing_assets
+from pix_pipeline.defs.assets import (
+    GALLERY,
+    RELEASED_GALLERY,
+    gallery_metadata,
+    processing_assets,
+)
 from pix_pipeline.defs.partitions import pix_jobs
 from pix_pipeline.defs.resources import PixResource
+from pix_pipeline.domain.gallery import GalleryReport
 from pix_pipeline.domain.release import ReleaseRefused, release_gallery, revoke_gallery
 
 PROCESS_JOB_NAME = "process_pix_job"
@@ -45,6 +53,33 @@ class RevokeConfig(dg.Config):
     note: str = Field(default="", description="Why; stored with the job.")
 
 
+def _record_gallery(
+    context: dg.OpExecutionContext,
+    pix: PixResource,
+    report: GalleryReport | None,
+    gallery_description: str,
+    released_description: str,
+    released_metadata: dict[str, Any],
+) -> None:
+    """Record what a release or revoke did as the job's latest `gallery` and
+    `released_gallery` materializations, so the UI shows the gallery's new visibility."""
+    job_id = context.partition_key
+    gallery = gallery_metadata(pix.runtime, job_id, report)
+    for asset, description, metadata in (
+        (GALLERY, gallery_description, gallery),
+        (
+            RELEASED_GALLERY,
+            released_description,
+            {"gallery_visibility": gallery["gallery_visibility"], **released_metadata},
+        ),
+    ):
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=asset, partition=job_id, description=description, metadata=metadata
+            )
+        )
+
+
 @dg.op(
     description="Applies pending gallery changes, sets gallery_visibility = customer and"
     " notifies the customer once.",
@@ -65,28 +100,18 @@ def release_job_gallery(
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     # The gallery is customer-visible from here on, whether or not the notification went out:
     # the UI's latest `gallery` and `released_gallery` events say so before anything can fail.
-    gallery = gallery_metadata(pix.runtime, job_id, report.gallery)
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key=GALLERY,
-            partition=job_id,
-            description=f"released to the customer by {config.approved_by}",
-            metadata=gallery,
-        )
-    )
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key="released_gallery",
-            partition=job_id,
-            description=f"release #{report.release_number} by {config.approved_by}",
-            metadata={
-                "gallery_visibility": gallery["gallery_visibility"],
-                "release_number": report.release_number,
-                "images_released": report.image_count,
-                "approved_by": config.approved_by,
-                "note": config.note,
-            },
-        )
+    _record_gallery(
+        context,
+        pix,
+        report.gallery,
+        f"released to the customer by {config.approved_by}",
+        f"release #{report.release_number} by {config.approved_by}",
+        {
+            "release_number": report.release_number,
+            "images_released": report.image_count,
+            "approved_by": config.approved_by,
+            "note": config.note,
+        },
     )
     if report.notifications_failed:
         raise dg.Failure(
@@ -136,27 +161,13 @@ def revoke_job_gallery(
         )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    metadata = gallery_metadata(pix.runtime, job_id, gallery)
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key=GALLERY,
-            partition=job_id,
-            description=f"release revoked by {config.revoked_by}: internal again",
-            metadata=metadata,
-        )
-    )
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key="released_gallery",
-            partition=job_id,
-            description=f"revoked by {config.revoked_by}: the customer sees no gallery",
-            metadata={
-                "gallery_visibility": metadata["gallery_visibility"],
-                "images_released": 0,
-                "revoked_by": config.revoked_by,
-                "note": config.note,
-            },
-        )
+    _record_gallery(
+        context,
+        pix,
+        gallery,
+        f"release revoked by {config.revoked_by}: internal again",
+        f"revoked by {config.revoked_by}: the customer sees no gallery",
+        {"images_released": 0, "revoked_by": config.revoked_by, "note": config.note},
     )
     context.log.info(
         f"revoked the release of {job_id}: the gallery ({gallery.image_count} images) is internal"
