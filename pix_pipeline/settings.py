@@ -214,12 +214,8 @@ def is_loopback(host: str) -> bool:
 def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings:
     """Read the desk's variables; refuse a non-loopback address without a password."""
     env = os.environ if environ is None else environ
-
-    def get(name: str, default: str) -> str:
-        value = env.get(name)
-        return default if value is None or value.strip() == "" else value.strip()
-
-    host = get("PIX_DESK_HOST", "127.0.0.1")
+    get = _getter(env)
+    host = get("PIX_DESK_HOST", "127.0.0.1").strip()
     port = _parse_number("PIX_DESK_PORT", get("PIX_DESK_PORT", "3001"), int, 1)
     if port > 65535:
         raise SettingsError(f"PIX_DESK_PORT must be at most 65535, got {port}")
@@ -229,7 +225,7 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
             f"PIX_DESK_PASSWORD must be set when the desk listens on {host} (PIX_DESK_HOST):"
             " without it, anyone on the network could open the desk"
         )
-    dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/")
+    dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").strip().rstrip("/")
     if not dagster_url.startswith(("http://", "https://")):
         raise SettingsError(
             f"PIX_DAGSTER_URL must start with http:// or https://, got {dagster_url!r}"
@@ -237,11 +233,21 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
     return DeskSettings(
         host=host,
         port=port,
-        user=get("PIX_DESK_USER", "daniel"),
+        user=get("PIX_DESK_USER", "daniel").strip(),
         password=password,
         secret=env.get("PIX_DESK_SECRET") or None,
         dagster_url=dagster_url,
     )
+
+
+def _getter(env: Mapping[str, str]) -> Callable[[str, str], str]:
+    """A lookup in `env` where an unset or blank variable takes its default."""
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return default if value is None or value.strip() == "" else value
+
+    return get
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -289,10 +295,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     """Read every PIX_* variable once; raise SettingsError naming the first bad one."""
     env = os.environ if environ is None else environ
     base = Path.cwd() if cwd is None else cwd
-
-    def get(name: str, default: str) -> str:
-        value = env.get(name)
-        return default if value is None or value.strip() == "" else value
+    get = _getter(env)
 
     backend = get("PIX_STORAGE_BACKEND", "local").strip().lower()
     if backend not in ("local", "s3"):

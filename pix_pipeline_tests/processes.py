@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +19,6 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
-
 T = TypeVar("T")
 
 
@@ -39,21 +39,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pix_env(root: Path, **variables: str) -> dict[str, str]:
-    """This process's environment without any PIX_* setting, storage at `root`, plus these."""
+def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any PIX_* setting, storage at `root`, plus `values`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(PIX_LOCAL_ROOT=str(root), **variables)
+    env.update(PIX_LOCAL_ROOT=str(root), **values)
     return env
 
 
-def start(
-    command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT
-) -> subprocess.Popen[bytes]:
-    """A process in its own group (stop it with stop_group), its output in `log`."""
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A process in the project folder and its own group (stop it with stop_group), its
+    output in `log`."""
     with log.open("wb") as out:
         return subprocess.Popen(
             command,
-            cwd=cwd,
+            cwd=PROJECT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -61,23 +60,33 @@ def start(
         )
 
 
-def start_dagster_dev(
-    home: Path, env: dict[str, str], port: int, log: Path
-) -> subprocess.Popen[bytes]:
-    """`dagster dev` on a fresh instance in `home`, configured as scripts/dev.sh does."""
+@contextmanager
+def dagster_dev(tmp_path: Path, values: dict[str, str]) -> Iterator[tuple[Path, int, Path]]:
+    """`dagster dev` on a free port with a temp DAGSTER_HOME and storage root, the PIX_*
+    `values` set (and no other PIX_* variable); yields (storage root, port, its log)."""
     if not DAGSTER.exists():
         pytest.skip(f"the dagster command is not installed next to {sys.executable}")
-    home.mkdir(parents=True, exist_ok=True)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
     shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
-    return start(
+    root = tmp_path / "storage"
+    (root / "pix-jobs").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = tmp_path / "dagster_dev.log"
+    proc = start(
         [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
-        {**env, "DAGSTER_HOME": str(home)},
+        {**pix_env(root, values), "DAGSTER_HOME": str(home)},
         log,
     )
+    try:
+        yield root, port, log
+    finally:
+        stop_group(proc)
 
 
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, *logs: Path) -> T:
-    """Poll `predicate` once a second until it returns something true; fail with the logs."""
+def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, *logs: Path) -> T:
+    """Poll `predicate` every second until it returns something truthy; fail with the tails
+    of the processes' logs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

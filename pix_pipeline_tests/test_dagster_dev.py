@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import (
-    free_port,
-    graphql,
-    pix_env,
-    start_dagster_dev,
-    stop_group,
-    wait_for,
-)
+from pix_pipeline_tests.processes import dagster_dev as run_dagster_dev
+from pix_pipeline_tests.processes import graphql, wait_for
 
 JOB = "DEMO1"
 
@@ -26,16 +20,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def dagster_dev(tmp_path: Path) -> Iterator[tuple[Path, int, Path]]:
-    root = tmp_path / "storage"
-    (root / "pix-jobs").mkdir(parents=True)
-    port = free_port()
-    env = pix_env(root, PIX_SENSOR_INTERVAL_SECONDS="3", PIX_SETTLE_SECONDS="1")
-    log = tmp_path / "dagster_dev.log"
-    proc = start_dagster_dev(tmp_path / "dagster_home", env, port, log)
-    try:
-        yield root, port, log
-    finally:
-        stop_group(proc)
+    values = {"PIX_SENSOR_INTERVAL_SECONDS": "3", "PIX_SETTLE_SECONDS": "1"}
+    with run_dagster_dev(tmp_path, values) as started:
+        yield started
 
 
 def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:

@@ -35,12 +35,11 @@ from pix_pipeline_tests.images import (
     write_settled,
 )
 from pix_pipeline_tests.processes import (
-    PROJECT,
+    dagster_dev,
     free_port,
     graphql,
     pix_env,
     start,
-    start_dagster_dev,
     stop_group,
     wait_for,
 )
@@ -92,32 +91,31 @@ def desk_is_up(url: str, desk: "subprocess.Popen[bytes]", log: Path) -> bool:
 @pytest.fixture
 def stack(tmp_path: Path, chromium: Any) -> Iterator[Stack]:
     """The job's four files in final_input/, dagster dev and the desk running on free ports."""
-    root = tmp_path / "storage"
-    folder = root / "pix-jobs" / JOB / "final_input"
-    write_settled(folder / FACE, jpeg_bytes(astronaut_photo()))
-    write_settled(folder / HOUSE, jpeg_bytes(facade()))
-    write_settled(folder / CLEAN, jpeg_bytes(room()))
-    write_settled(folder / BROKEN, b"\xff\xd8\xff this upload broke off")
-    dagster_port, desk_port = free_port(), free_port()
     # The local privacy checks (face model and OCR) are the default; a real run uses them.
-    env = pix_env(root, PIX_SENSOR_INTERVAL_SECONDS="3", PIX_SETTLE_SECONDS="1")
-    dagster_log, desk_log = tmp_path / "dagster_dev.log", tmp_path / "desk.log"
-    dagster = start_dagster_dev(tmp_path / "dagster_home", env, dagster_port, dagster_log)
-    desk_env = {
-        **env,
-        "PIX_DESK_HOST": "127.0.0.1",
-        "PIX_DESK_PORT": str(desk_port),
-        "PIX_DESK_USER": USER,
-        "PIX_DESK_PASSWORD": PASSWORD,
-        "PIX_DAGSTER_URL": f"http://127.0.0.1:{dagster_port}",
-    }
-    desk = start([sys.executable, "-m", "pix_pipeline.desk"], desk_env, desk_log, cwd=PROJECT)
-    try:
-        url = f"http://127.0.0.1:{desk_port}"
-        yield Stack(root, dagster_port, url, desk, (dagster_log, desk_log))
-    finally:
-        stop_group(desk)
-        stop_group(dagster)
+    values = {"PIX_SENSOR_INTERVAL_SECONDS": "3", "PIX_SETTLE_SECONDS": "1"}
+    with dagster_dev(tmp_path, values) as (root, dagster_port, dagster_log):
+        folder = root / "pix-jobs" / JOB / "final_input"
+        write_settled(folder / FACE, jpeg_bytes(astronaut_photo()))
+        write_settled(folder / HOUSE, jpeg_bytes(facade()))
+        write_settled(folder / CLEAN, jpeg_bytes(room()))
+        write_settled(folder / BROKEN, b"\xff\xd8\xff this upload broke off")
+        desk_port, desk_log = free_port(), tmp_path / "desk.log"
+        desk_values = {
+            **values,
+            "PIX_DESK_HOST": "127.0.0.1",
+            "PIX_DESK_PORT": str(desk_port),
+            "PIX_DESK_USER": USER,
+            "PIX_DESK_PASSWORD": PASSWORD,
+            "PIX_DAGSTER_URL": f"http://127.0.0.1:{dagster_port}",
+        }
+        desk = start(
+            [sys.executable, "-m", "pix_pipeline.desk"], pix_env(root, desk_values), desk_log
+        )
+        try:
+            url = f"http://127.0.0.1:{desk_port}"
+            yield Stack(root, dagster_port, url, desk, (dagster_log, desk_log))
+        finally:
+            stop_group(desk)
 
 
 def stored_boxes(root: Path) -> dict[str, list[tuple[str, tuple[float, float, float, float]]]]:

@@ -278,6 +278,15 @@ async def set_checked(request: Request) -> Response:
     return _back_to_photo(job_id, image_id)
 
 
+async def _dagster_down(
+    request: Request, job_id: str, problem: LaunchFailed, form: FormData | None
+) -> Response:
+    """The job page again, saying in plain words that Dagster did not take the run."""
+    desk: Desk = request.app.state.desk
+    message = words.T.dagster_unreachable.format(url=desk.settings.dagster_url, detail=problem)
+    return await _job_page(request, job_id, status_code=502, refused=message, form=form)
+
+
 async def release(request: Request) -> Response:
     desk: Desk = request.app.state.desk
     job_id = request.path_params["job_id"]
@@ -301,8 +310,7 @@ async def release(request: Request) -> Response:
             )
         )
     except LaunchFailed as exc:
-        message = words.T.dagster_unreachable.format(url=desk.settings.dagster_url, detail=exc)
-        return await _job_page(request, job_id, status_code=502, refused=message, form=form)
+        return await _dagster_down(request, job_id, exc, form)
     log.info("desk: release_gallery run %s launched for %s", run_id, job_id)
     return RedirectResponse(f"/jobs/{job_id}/runs/{run_id}?action=release", status_code=303)
 
@@ -325,8 +333,7 @@ async def revoke(request: Request) -> Response:
             lambda: desk.launcher.revoke(job_id, revoked_by=revoked_by, note=_text(form, "note"))
         )
     except LaunchFailed as exc:
-        message = words.T.dagster_unreachable.format(url=desk.settings.dagster_url, detail=exc)
-        return await _job_page(request, job_id, status_code=502, refused=message)
+        return await _dagster_down(request, job_id, exc, None)
     log.info("desk: revoke_gallery run %s launched for %s", run_id, job_id)
     return RedirectResponse(f"/jobs/{job_id}/runs/{run_id}?action=revoke", status_code=303)
 

@@ -137,6 +137,11 @@ class JobSummary:
     # Shown photos with privacy findings that are not checked for their current content.
     unchecked: int
 
+    @property
+    def needs_attention(self) -> bool:
+        """The rule `job_summaries(needs_attention=True)` applies in SQL, for one row."""
+        return bool(self.error or self.unchecked or self.job.gallery_status == "update_pending")
+
 
 @dataclass(frozen=True)
 class ListingState:
@@ -555,13 +560,7 @@ class Registry:
         with self.session() as s:
             return s.get(ImageRow, image_id)
 
-    def set_hidden(self, job_id: str, image_id: str, *, hidden: bool, by: str) -> bool:
-        """Hide a photo from the gallery or show it again; False if the job has no such photo."""
-        values: dict[str, Any] = (
-            {"hidden_at": utcnow(), "hidden_by": by}
-            if hidden
-            else {"hidden_at": None, "hidden_by": None}
-        )
+    def _update_photo(self, job_id: str, image_id: str, values: dict[str, Any]) -> bool:
         with self.session() as s:
             result = s.execute(
                 update(ImageRow)
@@ -570,20 +569,22 @@ class Registry:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def set_hidden(self, job_id: str, image_id: str, *, hidden: bool, by: str) -> bool:
+        """Hide a photo from the gallery or show it again; False if the job has no such photo."""
+        if hidden:
+            return self._update_photo(job_id, image_id, {"hidden_at": utcnow(), "hidden_by": by})
+        return self._update_photo(job_id, image_id, {"hidden_at": None, "hidden_by": None})
+
     def set_checked(self, job_id: str, image_id: str, *, checked: bool, by: str) -> bool:
         """Mark the findings of the photo's current content as checked (or not any more)."""
-        values: dict[str, Any] = (
-            {"checked_hash": ImageRow.content_hash, "checked_at": utcnow(), "checked_by": by}
-            if checked
-            else {"checked_hash": None, "checked_at": None, "checked_by": None}
-        )
-        with self.session() as s:
-            result = s.execute(
-                update(ImageRow)
-                .where(ImageRow.image_id == image_id, ImageRow.job_id == job_id)
-                .values(**values)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        values: dict[str, Any] = {"checked_hash": None, "checked_at": None, "checked_by": None}
+        if checked:
+            values = {
+                "checked_hash": ImageRow.content_hash,
+                "checked_at": utcnow(),
+                "checked_by": by,
+            }
+        return self._update_photo(job_id, image_id, values)
 
     def job_summaries(
         self, *, offset: int, limit: int, needs_attention: bool

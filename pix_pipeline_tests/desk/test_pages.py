@@ -286,3 +286,21 @@ def test_templates_take_every_word_from_the_catalogue():
 def test_unknown_jobs_and_photos_are_not_found(rig: Rig, path: str):
     rig.login()
     assert rig.client.get(path).status_code == 404
+
+
+def test_the_desk_talks_to_dagster_only_through_the_graphql_client():
+    import ast
+
+    desk = TEMPLATES.parent
+    for module in desk.glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top != "dagster", f"{module.name} imports {name}"
+                assert not name.startswith("pix_pipeline.defs"), f"{module.name} imports {name}"

@@ -2,15 +2,9 @@
 hide a photo, tick the acknowledgement, "Galerie freigeben", watch the run; then take it back."""
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -18,65 +12,28 @@ from pix_pipeline.desk.auth import LoginThrottle
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import VARIABLES, load_settings
 from pix_pipeline_tests.desk.rig import JOB, csrf, desk_client, desk_settings, write_job
-from pix_pipeline_tests.processes import free_port, stop_group
+from pix_pipeline_tests.processes import dagster_dev as run_dagster_dev
+from pix_pipeline_tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
-
-PROJECT = Path(__file__).resolve().parents[2]
-DAGSTER = Path(sys.executable).with_name("dagster")
-T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, log: Path) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; dagster dev said:\n{tail}")
 
 
 @pytest.fixture
 def dagster_dev(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Path, int, Path]]:
-    if not DAGSTER.exists():
-        pytest.skip(f"the dagster command is not installed next to {sys.executable}")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
-    root = tmp_path / "storage"
-    (root / "pix-jobs").mkdir(parents=True)
     values = {
-        "PIX_LOCAL_ROOT": str(root),
         "PIX_SENSOR_INTERVAL_SECONDS": "3",
         "PIX_SETTLE_SECONDS": "1",
         "PIX_PRIVACY_PROVIDER": "pix_pipeline_tests.providers:ColourCodedPrivacy",
     }
-    # The desk in this process reads the same settings as Dagster's processes.
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(DAGSTER_HOME=str(home), **values)
-    log = tmp_path / "dagster_dev.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with run_dagster_dev(tmp_path, values) as (root, port, log):
+        # The desk in this process reads the same settings as Dagster's processes.
+        for name in VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {**values, "PIX_LOCAL_ROOT": str(root)}.items():
+            monkeypatch.setenv(name, value)
         yield root, port, log
-    finally:
-        stop_group(proc)
 
 
 def test_a_release_from_the_desk_is_a_dagster_run_and_can_be_taken_back(dagster_dev):
