@@ -1,5 +1,6 @@
 """Shared fixtures: a temp storage root, a registry on SQLite or the real PostgreSQL server,
-a throw-away Dagster instance, and a harness that drives Dagster the way the UI does."""
+a throw-away Dagster instance, a harness that drives Dagster the way the UI does, and a real
+headless Chromium."""
 
 import json
 import logging
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pytest
@@ -20,6 +21,10 @@ from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
+from pix_pipeline_tests.browser import chromium_context, require_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -231,3 +236,11 @@ def harness(pix_root: Path) -> Iterator[Harness]:
         h = Harness(pix_root, instance)
         yield h
         h.close()
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator["BrowserContext"]:
+    """Debian's Chromium, headless, with a fresh profile; skips without it (see browser.py)."""
+    executable = require_chromium()
+    with chromium_context(executable, tmp_path / "chromium-profile") as context:
+        yield context

@@ -1,13 +1,18 @@
-"""Real JPEGs for tests, made with Pillow: photo-like texture, EXIF orientation, CMYK, grey."""
+"""Real JPEGs for tests, made with Pillow: photo-like texture, EXIF orientation, CMYK, grey,
+and scenes for the privacy checks: a plain room, a real face in it, a house number."""
 
 import io
 import os
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 EXIF_ORIENTATION = 0x0112
+SCENE_SIZE = (2400, 1600)
+# Where the privacy findings are drawn in the scenes, in pixels of SCENE_SIZE.
+ASTRONAUT_AREA = (700, 300, 1600, 1200)
+NUMBER_PLAQUE = (1020, 330, 1380, 620)
 
 
 def photo(size: tuple[int, int] = (640, 480), seed: int = 0) -> Image.Image:
@@ -66,3 +71,49 @@ def write_settled(path: Path, data: bytes, age_seconds: float = 120.0) -> Path:
 def age(path: Path, seconds: float = 120.0) -> None:
     past = time.time() - seconds
     os.utime(path, (past, past))
+
+
+def room(size: tuple[int, int] = SCENE_SIZE) -> Image.Image:
+    """A plain rendered interior: wall, floor, window, sofa. No face, no text."""
+    w, h = size
+    image = Image.new("RGB", size, (214, 205, 190))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, int(h * 0.65), w, h), fill=(120, 90, 60))
+    draw.rectangle(
+        (int(w * 0.6), int(h * 0.12), int(w * 0.85), int(h * 0.5)),
+        fill=(190, 215, 240),
+        outline=(250, 250, 250),
+        width=16,
+    )
+    draw.rectangle((int(w * 0.1), int(h * 0.45), int(w * 0.45), int(h * 0.7)), fill=(70, 80, 95))
+    return image
+
+
+def astronaut_photo() -> Image.Image:
+    """scikit-image's astronaut, a real photo of a real face, hung in the room at ASTRONAUT_AREA."""
+    from skimage import data  # a dev dependency, loaded by the tests that show a face
+
+    frame = room()
+    x0, y0, x1, y1 = ASTRONAUT_AREA
+    frame.paste(Image.fromarray(data.astronaut()).resize((x1 - x0, y1 - y0)), (x0, y0))
+    return frame
+
+
+def facade(number: str = "17") -> Image.Image:
+    """A house front: windows, a door, and the house number large on a plaque above it."""
+    w, h = SCENE_SIZE
+    image = Image.new("RGB", SCENE_SIZE, (196, 178, 150))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, w, 180), fill=(150, 190, 225))  # sky
+    draw.rectangle((0, 1450, w, h), fill=(110, 110, 105))  # pavement
+    for x in (200, 1700):
+        for y in (300, 900):
+            draw.rectangle(
+                (x, y, x + 420, y + 420), fill=(60, 80, 100), outline=(240, 240, 235), width=18
+            )
+    draw.rectangle((950, 700, 1450, 1450), fill=(95, 55, 30))  # door
+    draw.rectangle(NUMBER_PLAQUE, fill=(245, 245, 240), outline=(30, 30, 30), width=6)
+    x0, y0, x1, y1 = NUMBER_PLAQUE
+    font = ImageFont.load_default(size=230)
+    draw.text(((x0 + x1) / 2, (y0 + y1) / 2), number, font=font, fill=(15, 15, 15), anchor="mm")
+    return image

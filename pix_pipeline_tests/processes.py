@@ -1,5 +1,7 @@
-"""Real processes in tests: ports for them, and Dagster started in its own process group."""
+"""Real processes in tests: ports for them, `dagster dev` on a temporary instance in its own
+process group, waiting for what they do, and the webserver's GraphQL API."""
 
+import json
 import os
 import shutil
 import signal
@@ -7,10 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -37,6 +40,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+<<<<<<< HEAD
 def start_logged(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`args` in the project folder, in a process group of its own, output into `log`."""
     with log.open("wb") as out:
@@ -67,6 +71,29 @@ def wait_for_http(
     pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{logs}")
 
 
+=======
+def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any PIX_* setting, storage at `root`, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
+    env.update(PIX_LOCAL_ROOT=str(root), **values)
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A process in the project folder and its own group (stop it with stop_group), its
+    output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=PROJECT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+>>>>>>> i16e
 @contextmanager
 def dagster_dev(tmp_path: Path, values: dict[str, str]) -> Iterator[tuple[Path, int, Path]]:
     """`dagster dev` on a free port with a temp DAGSTER_HOME and storage root, the PIX_*
@@ -77,33 +104,44 @@ def dagster_dev(tmp_path: Path, values: dict[str, str]) -> Iterator[tuple[Path, 
     home.mkdir()
     shutil.copy(PROJECT / "scripts" / "dagster.local.yaml", home / "dagster.yaml")
     root = tmp_path / "storage"
-    (root / "pix-jobs").mkdir(parents=True)
+    (root / "pix-jobs").mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(DAGSTER_HOME=str(home), PIX_LOCAL_ROOT=str(root), **values)
     log = tmp_path / "dagster_dev.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start(
+        [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
+        {**pix_env(root, values), "DAGSTER_HOME": str(home)},
+        log,
+    )
     try:
         yield root, port, log
     finally:
         stop_group(proc)
 
 
-def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, log: Path) -> T:
-    """Poll `predicate` every second until it returns something truthy; fail with the log's tail."""
+def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, *logs: Path) -> T:
+    """Poll `predicate` every second until it returns something truthy; fail with the tails
+    of the processes' logs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(1)
-    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the process said:\n{tail}")
+    tails = "\n".join(
+        f"--- {log.name}:\n{log.read_text(encoding='utf-8', errors='replace')[-4000:]}"
+        for log in logs
+    )
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the processes said:\n{tails}")
+
+
+def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """One query against the webserver's GraphQL endpoint; fails on GraphQL errors."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]

@@ -184,6 +184,7 @@ def test_a_check_runs_alone_from_what_is_stored(run):  # type: ignore[no-untyped
         for asset, name in (
             ("privacy", "privacy_findings"),
             ("image_meta", "no_image_stuck_pending"),
+            ("image_meta", "no_image_failed"),
             ("job_expose", "job_expose_schema"),
             ("gallery", "gallery_matches_images"),
         )
@@ -198,6 +199,7 @@ def test_a_check_runs_alone_from_what_is_stored(run):  # type: ignore[no-untyped
     found = checks(result)
     assert found["privacy_findings"].passed is False  # FacesEverywhere: a face in every photo
     assert found["no_image_stuck_pending"].passed is True
+    assert found["no_image_failed"].passed is False  # broken.jpg
     assert found["job_expose_schema"].passed is True
     gallery = found["gallery_matches_images"]
     assert gallery.passed is False
@@ -227,3 +229,87 @@ def test_a_photo_that_changes_again_before_its_gallery_copy_leaves_no_stale_reco
     check = checks(synced)["gallery_matches_images"]
     assert check.passed
     assert check.metadata["expected"].value == 2
+
+
+def test_a_job_with_a_failed_photo_warns_with_its_name_and_reason(run):  # type: ignore[no-untyped-def]
+    _, result = run
+    assert result.success
+    failed = checks(result)["no_image_failed"]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.WARN
+    assert failed.partition == JOB and failed.asset_key == dg.AssetKey("image_meta")
+    assert failed.metadata["failed"].value == 1
+    table = str(failed.metadata["failed_photos"].value)
+    [row] = [line for line in table.splitlines() if "broken.jpg" in line]
+    assert "JPEG" in row  # the reason image_meta recorded for it
+    assert "broken.jpg" in (failed.description or "") and "IMG_0.jpg" not in table
+
+
+def test_the_failed_photo_check_passes_when_every_photo_is_processed(harness: Harness):
+    folder = harness.final_input("CLEAN1")
+    for i in range(2):
+        write_settled(folder / f"IMG_{i}.jpg", jpeg_bytes(photo((320, 240), seed=i)))
+    harness.tick()
+    result = harness.run("CLEAN1")
+    found = checks(result)["no_image_failed"]
+    assert found.passed and found.metadata["failed"].value == 0
+    assert found.description == "no photo failed"
+
+
+def latest(harness: Harness, asset: str) -> tuple[str, dict[str, object]]:
+    """(run id, metadata) of the asset's latest materialization of JOB, as the UI reads it."""
+    [record] = harness.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[JOB]), limit=1
+    ).records
+    event = record.asset_materialization
+    assert event is not None
+    return record.run_id, {key: value.value for key, value in event.metadata.items()}
+
+
+def revoke(harness: Harness) -> dg.ExecuteInProcessResult:
+    return harness.defs.resolve_job_def("revoke_gallery").execute_in_process(
+        instance=harness.instance,
+        partition_key=JOB,
+        run_config={"ops": {"revoke_job_gallery": {"config": {"revoked_by": "Anna"}}}},
+    )
+
+
+def test_the_gallery_shows_its_visibility_after_a_release_and_a_revoke(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    _, draft = latest(harness, "gallery")
+    assert (draft["gallery_visibility"], draft["last_release"]) == ("internal", "never released")
+
+    released = harness.release(JOB, approved_by="Daniel", acknowledge_privacy_findings=True)
+    assert released.success
+    run_id, shown = latest(harness, "gallery")
+    assert run_id == released.run_id
+    assert (shown["gallery_status"], shown["gallery_visibility"]) == ("draft_ready", "customer")
+    assert shown["images_in_gallery"] == 3
+    assert str(shown["last_release"]).startswith("#1 by Daniel on ")
+    assert str(shown["contact_sheet"]).count("(data:image/jpeg;base64,") == 3
+    assert latest(harness, "released_gallery")[1]["gallery_visibility"] == "customer"
+
+    # The pipeline's next run keeps telling the truth.
+    again = harness.run(JOB)
+    assert again.success and latest(harness, "gallery")[1]["gallery_visibility"] == "customer"
+
+    revoked = revoke(harness)
+    assert revoked.success
+    run_id, shown = latest(harness, "gallery")
+    assert run_id == revoked.run_id
+    assert (shown["gallery_status"], shown["gallery_visibility"]) == ("draft_ready", "internal")
+    assert str(shown["last_revoke"]).startswith("by Anna on ")
+    run_id, customer = latest(harness, "released_gallery")
+    assert run_id == revoked.run_id
+    assert (customer["gallery_visibility"], customer["images_released"]) == ("internal", 0)
+
+
+def test_a_released_gallery_with_pending_changes_lists_them(run):  # type: ignore[no-untyped-def]
+    harness, _ = run
+    assert harness.release(JOB, acknowledge_privacy_findings=True).success
+    (harness.final_input(JOB) / "IMG_2.jpg").unlink()
+    harness.tick()
+    assert harness.run(JOB).success
+    _, shown = latest(harness, "gallery")
+    assert (shown["gallery_status"], shown["gallery_visibility"]) == ("update_pending", "customer")
+    assert shown["images_in_gallery"] == 3  # the customer still sees the released three
+    assert "remove IMG_2.jpg (removed)" in str(shown["pending_changes"])

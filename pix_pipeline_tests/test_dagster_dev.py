@@ -3,7 +3,6 @@ job folder become a draft gallery, and a release launched through the webserver 
 
 import json
 import sqlite3
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.processes import dagster_dev as run_dagster_dev
-from pix_pipeline_tests.processes import wait_for
+from pix_pipeline_tests.processes import graphql, wait_for
 
 JOB = "DEMO1"
 
@@ -37,19 +36,6 @@ def registry_rows(root: Path, sql: str) -> list[tuple[object, ...]]:
         return []
 
 
-def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
-    """One query against the webserver's GraphQL endpoint; fails on GraphQL errors."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
-    assert not answer.get("errors"), answer["errors"]
-    return answer["data"]
-
-
 CHECK_EXECUTION = """
 query ($asset: [String!]!, $check: String!, $partition: String) {
   assetCheckExecutions(assetKey: {path: $asset}, checkName: $check, partition: $partition,
@@ -69,6 +55,7 @@ query ($asset: [String!]!, $partition: String!) {
           label
           ... on TableMetadataEntry { table { records } }
           ... on MarkdownMetadataEntry { mdStr }
+          ... on TextMetadataEntry { text }
         }
       }
     }
@@ -176,6 +163,11 @@ def test_dropped_photos_show_up_in_the_ui_and_become_a_released_gallery(dagster_
 
     assert wait_for(finished, 180, "the release run", log) == "SUCCESS"
     assert registry_rows(root, "select gallery_visibility from jobs") == [("customer",)]
+    # What the UI shows for the gallery: its latest materialization, recorded by the release.
+    latest = graphql(port, MATERIALIZATION, {"asset": ["gallery"], "partition": JOB})
+    [shown] = latest["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in shown["metadataEntries"]}
+    assert entries["gallery_visibility"]["text"] == "customer"
     assert registry_rows(root, "select kind, status from notifications") == [
         ("gallery_released", "sent")
     ]

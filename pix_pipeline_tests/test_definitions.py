@@ -46,6 +46,7 @@ def test_definitions_load_with_every_asset_job_and_sensor(pix_root: Path):
     assert checks == {
         ("privacy", "privacy_findings"),
         ("image_meta", "no_image_stuck_pending"),
+        ("image_meta", "no_image_failed"),
         ("job_expose", "job_expose_schema"),
         ("gallery", "gallery_matches_images"),
     }

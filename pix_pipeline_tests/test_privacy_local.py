@@ -2,7 +2,6 @@
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from skimage import data
 
 from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
 from pix_pipeline.analysis.local.text_rules import is_house_number, is_licence_plate
@@ -10,7 +9,15 @@ from pix_pipeline.domain.models import Finding
 from pix_pipeline.imaging.thumbnails import make_previews, open_preview
 from pix_pipeline.settings import PrivacyThresholds
 from pix_pipeline_tests.conftest import Harness
-from pix_pipeline_tests.images import jpeg_bytes, write_settled
+from pix_pipeline_tests.images import (
+    NUMBER_PLAQUE,
+    SCENE_SIZE,
+    astronaut_photo,
+    facade,
+    jpeg_bytes,
+    room,
+    write_settled,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,22 +30,6 @@ def as_preview(image: Image.Image) -> Image.Image:
     return open_preview(make_previews(jpeg_bytes(image), 150_000_000).large_jpeg)
 
 
-def room(size: tuple[int, int] = (2400, 1600)) -> Image.Image:
-    """A plain rendered interior: wall, floor, window, sofa. No face, no text."""
-    w, h = size
-    image = Image.new("RGB", size, (214, 205, 190))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, int(h * 0.65), w, h), fill=(120, 90, 60))
-    draw.rectangle(
-        (int(w * 0.6), int(h * 0.12), int(w * 0.85), int(h * 0.5)),
-        fill=(190, 215, 240),
-        outline=(250, 250, 250),
-        width=16,
-    )
-    draw.rectangle((int(w * 0.1), int(h * 0.45), int(w * 0.45), int(h * 0.7)), fill=(70, 80, 95))
-    return image
-
-
 def door_with_number(text: str = "42a") -> Image.Image:
     image = room()
     draw = ImageDraw.Draw(image)
@@ -47,13 +38,6 @@ def door_with_number(text: str = "42a") -> Image.Image:
     font = ImageFont.load_default(size=110)
     draw.text((1250, 490), text, font=font, fill=(20, 20, 20), anchor="mm")
     return image
-
-
-def astronaut_photo() -> Image.Image:
-    """scikit-image's astronaut: a real photo of a real face, placed in a 3:2 frame."""
-    frame = room()
-    frame.paste(Image.fromarray(data.astronaut()).resize((900, 900)), (700, 300))
-    return frame
 
 
 @pytest.mark.parametrize("text", ["42", "17b", "7 A", "3-5", "12/14", "4"])
@@ -94,6 +78,17 @@ def test_a_rendered_number_on_a_door_flags_a_house_number(checks: LocalPrivacyCh
     assert [d.text for d in numbers] == ["42a"]
     box = numbers[0].box
     assert 1130 / 2400 <= (box.x0 + box.x1) / 2 <= 1370 / 2400
+    assert result.faces.status is Finding.CLEAR
+
+
+def test_a_house_number_on_a_facade_is_boxed_on_its_plaque(checks: LocalPrivacyChecks):
+    result = checks.analyze(as_preview(facade("17")))
+    [number] = [d for d in result.text.items if d.label == "house_number"]
+    assert number.text == "17" and number.box is not None
+    # On the plaque, give or take 1 % of the photo (the text box hugs the plaque's border).
+    (w, h), (x0, y0, x1, y1) = SCENE_SIZE, NUMBER_PLAQUE
+    assert x0 / w - 0.01 <= number.box.x0 < number.box.x1 <= x1 / w + 0.01
+    assert y0 / h - 0.01 <= number.box.y0 < number.box.y1 <= y1 / h + 0.01
     assert result.faces.status is Finding.CLEAR
 
 

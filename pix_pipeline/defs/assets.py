@@ -17,14 +17,15 @@ from pix_pipeline.defs.partitions import RUN_REVISION_TAG, pix_jobs
 from pix_pipeline.defs.resources import PixResource
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.expose import build_job_expose
-from pix_pipeline.domain.gallery import sync_gallery
+from pix_pipeline.domain.gallery import GalleryReport, sync_gallery
 from pix_pipeline.domain.meta import process_final_images
 from pix_pipeline.domain.models import StepName
 from pix_pipeline.domain.overview import (
     check_gallery,
     contact_sheet,
     detected_privacy,
-    gallery_tiles,
+    failed_images,
+    gallery_view,
     image_lines,
     preview_tiles,
     stuck_pending,
@@ -67,21 +68,23 @@ final_input = dg.AssetSpec(
     description="The finished photos in pix-jobs/{job}/final_input/, delivered by the editor or"
     " Daniel. final_input_sensor registers new, changed and removed files and starts the run.",
 )
+RELEASED_GALLERY = "released_gallery"
 released_gallery = dg.AssetSpec(
-    "released_gallery",
+    RELEASED_GALLERY,
     deps=["gallery"],
     partitions_def=pix_jobs,
     group_name=RELEASE_GROUP,
     owners=OWNERS,
     kinds={"jpeg", "json"},
-    description="The gallery as the customer sees it. Only the release_gallery job (Daniel, in"
-    " the launchpad) records it; revoke_gallery takes it back.",
+    description="The gallery as the customer sees it. Only the release_gallery job (Daniel, from"
+    " the review desk or the launchpad) records it; revoke_gallery records taking it back.",
 )
 
 PRIVACY_CHECK = "privacy_findings"
 SCHEMA_CHECK = "job_expose_schema"
 GALLERY_CHECK = "gallery_matches_images"
 STUCK_CHECK = "no_image_stuck_pending"
+FAILED_CHECK = "no_image_failed"
 
 
 def _job_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:
@@ -260,6 +263,12 @@ finish_specs = [
 ]
 finish_checks = [
     _job_check(
+        FAILED_CHECK,
+        IMAGE_META,
+        "Warns while a photo of the job failed (status error): it is missing from the gallery"
+        " until its file in final_input/ is replaced.",
+    ),
+    _job_check(
         STUCK_CHECK,
         IMAGE_META,
         "Fails when a photo has waited in pending_processing longer than"
@@ -337,6 +346,27 @@ def _stuck_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
     )
 
 
+def _failed_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
+    failed = failed_images(rt.registry.images_of_job(job_id))
+    listed = "; ".join(f"{f.filename}: {f.reason}" for f in failed[:5])
+    more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+    return dg.AssetCheckResult(
+        asset_key=IMAGE_META,
+        check_name=FAILED_CHECK,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(failed)} photo(s) failed and are not in the gallery: {listed}{more}"
+        if failed
+        else "no photo failed",
+        metadata={
+            "failed": len(failed),
+            "failed_photos": markdown_table(
+                ["file", "reason"], [(f.filename, f.reason) for f in failed]
+            ),
+        },
+    )
+
+
 def _job_expose(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dict[str, Any]:
     report = build_job_expose(rt, job_id)
     doc = report.document
@@ -381,20 +411,29 @@ def _gallery(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dic
             f"gallery of {job_id} is released: {len(report.pending_changes)} change(s) wait for"
             " the next release_gallery run"
         )
-    rows = rt.registry.images_of_job(job_id)
+    return gallery_metadata(rt, job_id, report)
+
+
+def gallery_metadata(rt: Runtime, job_id: str, report: GalleryReport | None) -> dict[str, Any]:
+    """The `gallery` asset's metadata: the gallery as stored after `report`'s change.
+
+    The pipeline's sync, release_gallery and revoke_gallery each record it, so the UI's latest
+    `gallery` materialization always tells who can see the gallery now.
+    """
+    view = gallery_view(rt, job_id)
     return {
-        "gallery_status": report.gallery_status,
-        "gallery_visibility": report.gallery_visibility,
-        "images_in_gallery": report.image_count,
-        "copied": len(report.copied),
-        "deleted": len(report.deleted),
-        # Changes wait only in a released gallery; a draft has just taken them.
+        "gallery_status": view.gallery_status,
+        "gallery_visibility": view.gallery_visibility,
+        "images_in_gallery": view.image_count,
+        "copied": len(report.copied) if report else 0,
+        "deleted": len(report.deleted) if report else 0,
         "pending_changes": markdown_table(
-            ["change waiting for release_gallery"],
-            [(c,) for c in report.pending_changes] if report.held_for_release else [],
+            ["change waiting for release_gallery"], [(c,) for c in view.pending_changes]
         ),
-        "images": image_table(image_lines(rows)),
-        "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, gallery_tiles(rows))),
+        "last_release": view.last_release or "never released",
+        "last_revoke": view.last_revoke or "–",
+        "images": image_table(view.lines),
+        "contact_sheet": dg.MetadataValue.md(contact_sheet(rt, view.tiles)),
         "folder": _storage_location(rt, layout.gallery_images_prefix(job_id)),
     }
 
@@ -421,6 +460,7 @@ def _gallery_check(rt: Runtime, job_id: str) -> dg.AssetCheckResult:
 # answer right after its asset as alone (the UI's "Execute" on a check).
 CHECKS: dict[str, Callable[[Runtime, str], dg.AssetCheckResult]] = {
     PRIVACY_CHECK: _privacy_check,
+    FAILED_CHECK: _failed_check,
     STUCK_CHECK: _stuck_check,
     SCHEMA_CHECK: _schema_check,
     GALLERY_CHECK: _gallery_check,

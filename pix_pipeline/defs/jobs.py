@@ -1,11 +1,19 @@
 """Jobs: the per-job processing run the sensor starts, and Daniel's manual release."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
-from pix_pipeline.defs.assets import processing_assets
+from pix_pipeline.defs.assets import (
+    GALLERY,
+    RELEASED_GALLERY,
+    gallery_metadata,
+    processing_assets,
+)
 from pix_pipeline.defs.partitions import pix_jobs
 from pix_pipeline.defs.resources import PixResource
+from pix_pipeline.domain.gallery import GalleryReport
 from pix_pipeline.domain.release import ReleaseRefused, release_gallery, revoke_gallery
 
 PROCESS_JOB_NAME = "process_pix_job"
@@ -45,6 +53,33 @@ class RevokeConfig(dg.Config):
     note: str = Field(default="", description="Why; stored with the job.")
 
 
+def _record_gallery(
+    context: dg.OpExecutionContext,
+    pix: PixResource,
+    report: GalleryReport | None,
+    gallery_description: str,
+    released_description: str,
+    released_metadata: dict[str, Any],
+) -> None:
+    """Record what a release or revoke did as the job's latest `gallery` and
+    `released_gallery` materializations, so the UI shows the gallery's new visibility."""
+    job_id = context.partition_key
+    gallery = gallery_metadata(pix.runtime, job_id, report)
+    for asset, description, metadata in (
+        (GALLERY, gallery_description, gallery),
+        (
+            RELEASED_GALLERY,
+            released_description,
+            {"gallery_visibility": gallery["gallery_visibility"], **released_metadata},
+        ),
+    ):
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=asset, partition=job_id, description=description, metadata=metadata
+            )
+        )
+
+
 @dg.op(
     description="Applies pending gallery changes, sets gallery_visibility = customer and"
     " notifies the customer once.",
@@ -63,24 +98,26 @@ def release_job_gallery(
         )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    # The gallery is customer-visible from here on, whether or not the notification went out:
+    # the UI's latest `gallery` and `released_gallery` events say so before anything can fail.
+    _record_gallery(
+        context,
+        pix,
+        report.gallery,
+        f"released to the customer by {config.approved_by}",
+        f"release #{report.release_number} by {config.approved_by}",
+        {
+            "release_number": report.release_number,
+            "images_released": report.image_count,
+            "approved_by": config.approved_by,
+            "note": config.note,
+        },
+    )
     if report.notifications_failed:
         raise dg.Failure(
             description=f"job {job_id} is released, but the customer notification failed"
             f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
         )
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key="released_gallery",
-            partition=job_id,
-            description=f"release #{report.release_number} by {config.approved_by}",
-            metadata={
-                "release_number": report.release_number,
-                "images_released": report.image_count,
-                "approved_by": config.approved_by,
-                "note": config.note,
-            },
-        )
-    )
     context.log.info(
         f"released {job_id}: {report.image_count} images, release #{report.release_number};"
         f" {report.notifications_sent} customer notification(s) handed to"
@@ -119,11 +156,25 @@ def revoke_job_gallery(
 ) -> dg.Output[int]:
     job_id = context.partition_key
     try:
-        images = revoke_gallery(pix.runtime, job_id, revoked_by=config.revoked_by, note=config.note)
+        gallery = revoke_gallery(
+            pix.runtime, job_id, revoked_by=config.revoked_by, note=config.note
+        )
     except ReleaseRefused as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    context.log.info(f"revoked the release of {job_id}: the gallery ({images} images) is internal")
-    return dg.Output(images, metadata={"job_id": job_id, "images_in_draft": images})
+    _record_gallery(
+        context,
+        pix,
+        gallery,
+        f"release revoked by {config.revoked_by}: internal again",
+        f"revoked by {config.revoked_by}: the customer sees no gallery",
+        {"images_released": 0, "revoked_by": config.revoked_by, "note": config.note},
+    )
+    context.log.info(
+        f"revoked the release of {job_id}: the gallery ({gallery.image_count} images) is internal"
+    )
+    return dg.Output(
+        gallery.image_count, metadata={"job_id": job_id, "images_in_draft": gallery.image_count}
+    )
 
 
 @dg.job(

@@ -14,9 +14,10 @@ from typing import Any
 from PIL import Image
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import shows_in_gallery
+from pix_pipeline.domain.gallery import pending_changes, shows_in_gallery
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
+    GalleryStatus,
     ImageMeta,
     ImageStatus,
     PrivacyResult,
@@ -194,4 +195,66 @@ def stuck_pending(rows: list[ImageRow], now: datetime, minutes: float) -> list[s
         row.filename
         for row in rows
         if row.status == ImageStatus.PENDING_PROCESSING and as_utc(row.updated_at) < limit
+    )
+
+
+@dataclass(frozen=True)
+class FailedImage:
+    """A photo that could not be processed, and why."""
+
+    filename: str
+    reason: str
+
+
+def failed_images(rows: list[ImageRow]) -> list[FailedImage]:
+    """Every image whose processing failed (status `error`), in filename order."""
+    return [
+        FailedImage(row.filename, row.error_message or "no reason recorded")
+        for row in sorted(rows, key=lambda r: r.filename)
+        if row.status == ImageStatus.ERROR
+    ]
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """A job's customer gallery as the registry records it now.
+
+    Whoever changes the gallery (the pipeline's sync, a release, a revoke) reports this, so
+    the latest report always says who can see the gallery and what it holds.
+    """
+
+    gallery_status: str
+    gallery_visibility: str
+    image_count: int
+    # Changes that wait for the next release; empty unless the released gallery is behind.
+    pending_changes: list[str]
+    last_release: str
+    last_revoke: str
+    lines: list[ImageLine]
+    tiles: list[tuple[str, str]]
+
+
+def _who_when(number: int | None, who: str | None, when: datetime | None) -> str:
+    if when is None:
+        return ""
+    prefix = f"#{number} " if number is not None else ""
+    return f"{prefix}by {who or 'unknown'} on {as_utc(when):%Y-%m-%d %H:%M} UTC"
+
+
+def gallery_view(rt: Runtime, job_id: str) -> GalleryView:
+    """The gallery of `job_id` as stored: state, the files it holds, its last release."""
+    job = rt.registry.get_job(job_id)
+    if job is None:
+        raise KeyError(f"job {job_id} is not registered")
+    rows = rt.registry.images_of_job(job_id)
+    behind = job.gallery_status == GalleryStatus.UPDATE_PENDING
+    return GalleryView(
+        gallery_status=job.gallery_status,
+        gallery_visibility=job.gallery_visibility,
+        image_count=len(gallery_names(rows)),
+        pending_changes=pending_changes(job, rows) if behind else [],
+        last_release=_who_when(job.release_count, job.released_by, job.released_at),
+        last_revoke=_who_when(None, job.revoked_by, job.revoked_at),
+        lines=image_lines(rows),
+        tiles=gallery_tiles(rows),
     )

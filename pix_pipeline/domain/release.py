@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pix_pipeline.domain.gallery import (
     GalleryChange,
+    GalleryReport,
     gallery_changes,
     shows_in_gallery,
     sync_gallery,
@@ -156,6 +157,8 @@ class ReleaseReport:
     privacy_findings: dict[str, list[str]] = field(default_factory=dict)
     notifications_sent: int = 0
     notifications_failed: list[str] = field(default_factory=list)
+    # What the release did to gallery/; None when it only retried the notification.
+    gallery: GalleryReport | None = None
 
 
 def _to_notification(row: NotificationRow) -> Notification:
@@ -251,6 +254,7 @@ def _release(
         privacy_findings=findings,
         notifications_sent=sent,
         notifications_failed=failures,
+        gallery=gallery,
     )
 
 
@@ -265,10 +269,10 @@ def check_revoke(job: JobRow | None, *, revoked_by: str) -> Refusal | None:
     return None
 
 
-def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "") -> int:
+def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "") -> GalleryReport:
     """Return a released gallery to internal; pending changes then reach the draft.
 
-    Returns the number of images in the (now internal) gallery. The customer is not notified.
+    Returns what the sync did to the (now internal) gallery. The customer is not notified.
     """
     with rt.registry.gallery_lock(job_id):
         job = rt.registry.get_job(job_id)
@@ -285,4 +289,4 @@ def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "")
         rt.registry.record_revoke(job_id=job_id, revoked_by=revoked_by, note=note)
         log.info("job %s: release revoked by %s", job_id, revoked_by)
     # Internal again, so the draft may follow the pipeline: apply what waited for a release.
-    return sync_gallery(rt, job_id).image_count
+    return sync_gallery(rt, job_id)
