@@ -40,12 +40,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-<<<<<<< HEAD
-def start_logged(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`args` in the project folder, in a process group of its own, output into `log`."""
+def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any PIX_* setting, storage at `root`, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
+    env.update(PIX_LOCAL_ROOT=str(root), **values)
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A process in the project folder and its own group (stop it with stop_group), its
+    output in `log`."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            args, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=PROJECT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -71,29 +83,6 @@ def wait_for_http(
     pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{logs}")
 
 
-=======
-def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
-    """This process's environment without any PIX_* setting, storage at `root`, plus `values`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIX_")}
-    env.update(PIX_LOCAL_ROOT=str(root), **values)
-    return env
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A process in the project folder and its own group (stop it with stop_group), its
-    output in `log`."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command,
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
->>>>>>> i16e
 @contextmanager
 def dagster_dev(tmp_path: Path, values: dict[str, str]) -> Iterator[tuple[Path, int, Path]]:
     """`dagster dev` on a free port with a temp DAGSTER_HOME and storage root, the PIX_*

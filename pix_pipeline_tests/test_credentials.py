@@ -32,7 +32,7 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness, ProxyTools, fresh_database
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes
-from pix_pipeline_tests.processes import free_port, start_logged, stop_group, wait_for_http
+from pix_pipeline_tests.processes import free_port, start, stop_group, wait_for_http
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -176,12 +176,12 @@ def sign_in_to_the_desk_through_the_proxy(tmp_path: Path, logs: Path) -> None:
     """Wrong proxy password, right one; wrong desk password, right one; the jobs page."""
     desk_port, proxy_port = free_port(), free_port()
     desk_log, proxy_log = logs / "desk.log", logs / "proxy.log"
-    desk = start_logged(
+    desk = start(
         [sys.executable, "-m", "pix_pipeline.desk"],
         {**os.environ, "PIX_DESK_HOST": "127.0.0.1", "PIX_DESK_PORT": str(desk_port)},
         desk_log,
     )
-    proxy = start_logged(
+    proxy = start(
         ["bash", str(PROJECT / "scripts" / "proxy.sh")],
         {
             **os.environ,

@@ -28,7 +28,7 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness, ProxyTools
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import free_port, start_logged, stop_group, wait_for_http
+from pix_pipeline_tests.processes import free_port, start, stop_group, wait_for_http
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -213,13 +213,11 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     webserver = str(PROJECT / "scripts" / "webserver.sh")
     procs = [
         (
-            start_logged(
-                ["bash", webserver], {**env, "PIX_UI_PORT": str(admin_port)}, base / "admin.log"
-            ),
+            start(["bash", webserver], {**env, "PIX_UI_PORT": str(admin_port)}, base / "admin.log"),
             base / "admin.log",
         ),
         (
-            start_logged(
+            start(
                 ["bash", webserver, "--read-only"],
                 {**env, "PIX_UI_PORT": str(viewer_port)},
                 base / "viewer.log",
@@ -227,7 +225,7 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
             base / "viewer.log",
         ),
         (
-            start_logged(
+            start(
                 [sys.executable, "-m", "pix_pipeline.desk"],
                 {
                     **env,
@@ -251,7 +249,7 @@ def stack(proxy_tools: ProxyTools, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     procs.append(
         (
-            start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], penv, base / "proxy.log"),
+            start(["bash", str(PROJECT / "scripts" / "proxy.sh")], penv, base / "proxy.log"),
             base / "proxy.log",
         )
     )
@@ -405,7 +403,7 @@ def test_upstreams_get_the_signed_in_user_and_never_the_password(
         PIX_PROXY_DESK_UPSTREAM=echo_upstream,
     )
     log = tmp_path / "proxy.log"
-    proc = start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", [(proc, log)], DESK_HOST)
         seen = httpx.get(
@@ -515,7 +513,7 @@ def test_with_a_certificate_the_proxy_speaks_only_tls_and_redirects_plain_http(
         PIX_PROXY_ADMIN_UPSTREAM=echo_upstream,
     )
     log = tmp_path / "proxy.log"
-    proc = start_logged(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
     try:
         wait_for_http(f"http://127.0.0.1:{http_port}/", [(proc, log)], ADMIN_HOST)
         trust = ssl.create_default_context(cafile=str(cert))
