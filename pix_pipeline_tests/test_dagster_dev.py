@@ -51,6 +51,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[tuple[Path, int, Path]]:
         DAGSTER_HOME=str(home),
         PIX_LOCAL_ROOT=str(root),
         PIX_SENSOR_INTERVAL_SECONDS="3",
+        PIX_NOTIFY_INTERVAL_SECONDS="3",
         PIX_SETTLE_SECONDS="1",
     )
     log = tmp_path / "dagster_dev.log"
@@ -128,7 +129,7 @@ def check_the_ui(port: int, log: Path) -> None:
     )["repositoriesOrError"]["nodes"]
     [repo] = repos
     sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
-    assert sensors == {"final_input_sensor": "RUNNING"}
+    assert sensors == {"final_input_sensor": "RUNNING", "notification_outbox_sensor": "RUNNING"}
 
     node = graphql(
         port,
@@ -217,6 +218,10 @@ def test_dropped_photos_show_up_in_the_ui_and_become_a_released_gallery(dagster_
 
     assert wait_for(finished, 180, "the release run", log) == "SUCCESS"
     assert registry_rows(root, "select gallery_visibility from jobs") == [("customer",)]
-    assert registry_rows(root, "select kind, status from notifications") == [
-        ("gallery_released", "sent")
-    ]
+
+    # The release queued its notification; the running outbox sensor delivers it (log).
+    def delivered() -> bool:
+        rows = registry_rows(root, "select kind, status from notifications order by id")
+        return ("gallery.released", "sent") in rows and all(r[1] == "sent" for r in rows)
+
+    wait_for(delivered, 60, "the outbox sensor delivering gallery.released", log)
