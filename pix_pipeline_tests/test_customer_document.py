@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pix_pipeline.domain.gallery import keeps_last_version, shows_in_gallery
+from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes, write_settled
@@ -178,7 +178,7 @@ def test_photos_not_shown_in_the_gallery_never_reach_the_customer(harness: Harne
     h.tick_and_run()
 
     rows = h.registry.images_of_job(JOB)
-    withheld = [r for r in rows if not shows_in_gallery(r) and not keeps_last_version(r)]
+    withheld = [r for r in rows if not shows_in_gallery(r)]
     assert {r.filename for r in withheld} == {"removed.jpg", "screenshot.jpg"}
     text = h.job_path(JOB, "gallery/expose.json").read_text(encoding="utf-8")
     files = gallery_files(h)
@@ -222,18 +222,19 @@ def test_a_failed_rerun_of_a_released_photo_keeps_it_and_nothing_is_pending(hous
     assert state(h) == ("draft_ready", "customer")
     assert gallery_files(h) == before
 
-    # A later release (for a new photo) keeps the last good version of IMG_0.jpg.
+    # A release for other changes takes the failed photo out, and says so.
     deliver(h, "IMG_2.jpg", good(2))
     h.tick_and_run()
     assert state(h) == ("update_pending", "customer")
-    assert h.release(JOB, acknowledge_privacy_findings=True).success
+    release = h.release(JOB, acknowledge_privacy_findings=True)
+    assert release.success
+    [output] = [e for e in release.all_events if e.event_type_value == "STEP_OUTPUT"]
+    applied = output.step_output_data.metadata["changes_applied"].value
+    assert "add IMG_2.jpg" in applied and "remove IMG_0.jpg (error)" in applied
     after = gallery_files(h)
-    assert after["images/IMG_0.jpg"] == before["images/IMG_0.jpg"]
-    assert after["previews/400/IMG_0.jpg"] == before["previews/400/IMG_0.jpg"]
+    assert not [f for f in after if "IMG_0.jpg" in f]
     document = json.loads(after["expose.json"])
-    assert [p["filename"] for p in document["images"]] == ["IMG_0.jpg", "IMG_1.jpg", "IMG_2.jpg"]
-    old = json.loads(before["expose.json"])["images"][0]
-    assert document["images"][0] == old
+    assert [p["filename"] for p in document["images"]] == ["IMG_1.jpg", "IMG_2.jpg"]
 
 
 def test_an_internal_only_change_leaves_a_released_gallery_as_it_is(

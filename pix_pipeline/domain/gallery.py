@@ -8,7 +8,9 @@ Before the first release the gallery follows the pipeline directly (visibility `
 After a release it is what the customer sees: the sync then leaves it untouched and only
 records `update_pending` when the gallery *would* change for the customer; `release_gallery`
 applies the changes. Internal-only changes (an error, a privacy finding, a provider version)
-never make a gallery pending.
+never make a gallery pending. A released photo whose newer version failed stays as released
+until a release for other changes removes it: failed photos are never part of a gallery that
+a sync or a release writes.
 """
 
 import hashlib
@@ -49,13 +51,15 @@ def shows_in_gallery(row: ImageRow) -> bool:
 
 
 def keeps_last_version(row: ImageRow) -> bool:
-    """A photo the gallery holds whose newer version is not ready: being processed, or its
-    processing failed (a broken replacement, a failed re-run). The gallery keeps the version
-    it has, so a failure never takes a photo away from the customer."""
-    return row.gallery_hash is not None and row.status in (
-        ImageStatus.PENDING_PROCESSING,
-        ImageStatus.ERROR,
-    )
+    """A photo the gallery holds whose newer version is being processed: the gallery keeps the
+    version it has until the new one is ready."""
+    return row.gallery_hash is not None and row.status == ImageStatus.PENDING_PROCESSING
+
+
+def failed_in_gallery(row: ImageRow) -> bool:
+    """A photo the gallery holds whose newer version failed (a broken replacement, a failed
+    re-run). Not a change to announce: a released gallery keeps it until the next release."""
+    return row.gallery_hash is not None and row.status == ImageStatus.ERROR
 
 
 @dataclass
@@ -152,15 +156,20 @@ def current_photos(rt: Runtime, job_id: str) -> dict[str, GalleryPhoto]:
 
 
 def planned_photos(
-    job_id: str, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+    job_id: str,
+    rows: list[ImageRow],
+    current: dict[str, GalleryPhoto],
+    *,
+    keep_failed: bool = False,
 ) -> list[GalleryPhoto]:
     """The entries the gallery's document would list: each shown photo's current version, and
-    the entry the customer has for each photo that keeps its last version."""
+    the entry the gallery has for each photo that keeps its last version (with `keep_failed`,
+    also for each that failed: the view that decides whether a change is pending)."""
     photos = []
     for row in rows:
         if shows_in_gallery(row):
             photo = _photo(job_id, row)
-        elif keeps_last_version(row):
+        elif keeps_last_version(row) or (keep_failed and failed_in_gallery(row)):
             photo = current.get(row.image_id)
         else:
             photo = None
@@ -169,15 +178,13 @@ def planned_photos(
     return photos
 
 
-def planned_document(rt: Runtime, job_id: str, rows: list[ImageRow]) -> GalleryExpose:
-    """gallery/expose.json as the gallery would have it if it followed the pipeline now."""
-    return customer_document(job_id, planned_photos(job_id, rows, current_photos(rt, job_id)))
+def pending_changes(
+    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+) -> list[str]:
+    """How the customer's gallery would change for reasons worth a release, for people.
 
-
-def pending_changes(job: JobRow, rows: list[ImageRow], planned: GalleryExpose) -> list[str]:
-    """How the customer's gallery would change if it followed the pipeline now, for people.
-
-    Empty when the customer would see no difference, whatever changed internally.
+    Empty when the customer would see no difference, whatever changed internally; photos that
+    failed do not count (see `failed_in_gallery`).
     """
     changes: list[str] = []
     for row in rows:
@@ -186,10 +193,23 @@ def pending_changes(job: JobRow, rows: list[ImageRow], planned: GalleryExpose) -
                 changes.append(f"add {row.filename}")
             elif row.gallery_hash != row.content_hash:
                 changes.append(f"replace {row.filename}")
-        elif row.gallery_hash is not None and not keeps_last_version(row):
+        elif row.gallery_hash is not None and not (
+            keeps_last_version(row) or failed_in_gallery(row)
+        ):
             changes.append(f"remove {row.filename} ({row.status})")
+    planned = customer_document(
+        job.job_id, planned_photos(job.job_id, rows, current, keep_failed=True)
+    )
     if document_hash(planned) != job.gallery_expose_hash:
         changes.append("update expose.json (photos, captions, room or view types)")
+    return changes
+
+
+def release_changes(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> list[str]:
+    """What a release applies, for its record: the pending changes, and the photos that
+    failed since the last release, which it takes out of the gallery."""
+    changes = pending_changes(job, rows, current_photos(rt, job.job_id))
+    changes += [f"remove {r.filename} (error)" for r in rows if failed_in_gallery(r)]
     return changes
 
 
@@ -248,15 +268,15 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
         raise KeyError(f"job {job_id} is not registered")
     rows = rt.registry.images_of_job(job_id)
     current = current_photos(rt, job_id)
-    planned = customer_document(job_id, planned_photos(job_id, rows, current))
-    changes = pending_changes(job, rows, planned)
+    changes = pending_changes(job, rows, current)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:
         event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
         newly_pending = bool(changes) and job.gallery_status != GalleryStatus.UPDATE_PENDING
         held = sum(1 for r in rows if r.gallery_hash is not None)
         report = GalleryReport(job_id, "", job.gallery_visibility, held, pending_changes=changes)
-        outbox = _draft_event(job_id, planned.image_count, True) if newly_pending else None
+        planned = planned_photos(job_id, rows, current, keep_failed=True)
+        outbox = _draft_event(job_id, len(planned), True) if newly_pending else None
         _, (status, _) = rt.registry.transition_gallery(job_id, event, outbox)
         report.gallery_status = status.value
         return report

@@ -9,12 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import (
-    pending_changes,
-    planned_document,
-    shows_in_gallery,
-    sync_gallery,
-)
+from pix_pipeline.domain.gallery import release_changes, shows_in_gallery, sync_gallery
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageMeta, ImageStatus
 from pix_pipeline.notify.events import EventKind
 from pix_pipeline.registry.repository import OutboxEvent
@@ -105,7 +100,7 @@ def _release(
             " Check them, then launch release_gallery again with"
             " acknowledge_privacy_findings: true"
         )
-    changes = pending_changes(job, rows, planned_document(rt, job_id, rows))
+    changes = release_changes(rt, job, rows)
     gallery = sync_gallery(rt, job_id, apply_to_released=True)
     notification = rt.registry.record_release(
         job_id=job_id,
