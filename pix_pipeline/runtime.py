@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from pix_pipeline.analysis.factory import Providers, build_providers, load_plugin
-from pix_pipeline.domain.notify import LogNotifier, Notifier
+from pix_pipeline.notify.events import Notifier
+from pix_pipeline.notify.notifiers import LogNotifier, WebhookNotifier
 from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import Settings, SettingsError
 from pix_pipeline.storage.base import Storage
@@ -46,6 +47,13 @@ def build_storage(settings: Settings) -> Storage:
 def build_notifier(settings: Settings) -> Notifier:
     if settings.notifier == "log":
         return LogNotifier()
+    if settings.notifier == "webhook":
+        url, secret = settings.notify.webhook_url, settings.notify.webhook_secret
+        if url is None or secret is None:  # load_settings refuses this already
+            raise SettingsError("PIX_NOTIFIER=webhook needs PIX_NOTIFY_WEBHOOK_URL and _SECRET")
+        return WebhookNotifier(
+            url, secret.get_secret_value(), timeout_seconds=settings.notify.timeout_seconds
+        )
     notifier = load_plugin("PIX_NOTIFIER", settings.notifier)
     if not isinstance(notifier, Notifier):
         raise SettingsError(f"PIX_NOTIFIER={settings.notifier!r} has no notify() method")

@@ -10,6 +10,8 @@ the same variable with `_FILE` appended. A message about a credential names the 
 never its value.
 """
 
+import base64
+import binascii
 import hashlib
 import ipaddress
 import json
@@ -63,6 +65,18 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Delivery of the notification outbox (PIX_NOTIFY_* settings)."""
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    backoff_seconds: float = 30.0
+    max_attempts: int = 12
+    timeout_seconds: float = 10.0
+    interval_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every knob of the pipeline, with safe local defaults."""
 
@@ -89,6 +103,7 @@ class Settings:
     removal_hold_minutes: float
     stuck_pending_minutes: float
     privacy: PrivacyThresholds
+    notify: NotifySettings = NotifySettings()
 
 
 # name -> (default shown in docs, description); docs/operations.md and .env.example mirror
@@ -137,7 +152,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "PIX_CLEANUP_PROVIDER": ("rules", "Cleanup candidates: `rules` or `module:Class`."),
     "PIX_DEPTH_PROVIDER": ("none", "Depth maps when enabled: `none` or `module:Class`."),
-    "PIX_NOTIFIER": ("log", "How a released gallery is announced: `log` or `module:Class`."),
+    "PIX_NOTIFIER": (
+        "log",
+        "Where outbox events go: `log`, `webhook` (signed POSTs) or `module:Class`.",
+    ),
+    "PIX_NOTIFY_WEBHOOK_URL": ("", "Receiver of the webhooks (required for `webhook`)."),
+    "PIX_NOTIFY_WEBHOOK_SECRET": (
+        "",
+        "Signing secret `whsec_…` shared with the receiver (required for `webhook`).",
+    ),
+    "PIX_NOTIFY_BACKOFF_SECONDS": (
+        "30",
+        "Wait after a failed delivery; doubles with each further failure, at most 1 hour.",
+    ),
+    "PIX_NOTIFY_MAX_ATTEMPTS": ("12", "Delivery attempts per event before it is `failed`."),
+    "PIX_NOTIFY_TIMEOUT_SECONDS": ("10", "How long one delivery waits for the receiver."),
+    "PIX_NOTIFY_INTERVAL_SECONDS": (
+        "30",
+        "How often notification_outbox_sensor delivers due events.",
+    ),
     "PIX_IMAGE_WORKERS": (
         "number of CPU cores",
         "Photos worked on at once in a step (analyze_photos: photo and step pairs).",
@@ -407,6 +440,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         raise SettingsError(f"PIX_LOCAL_ROOT must be a directory, {local_root} is a file")
 
     database_url = _database_url(env, f"sqlite:///{local_root / 'pix_registry.sqlite3'}")
+    notifier = _parse_plugin("PIX_NOTIFIER", get("PIX_NOTIFIER", "log"), ("log", "webhook"))
 
     return Settings(
         storage_backend="s3" if s3 else "local",
@@ -432,7 +466,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         depth_provider=_parse_plugin(
             "PIX_DEPTH_PROVIDER", get("PIX_DEPTH_PROVIDER", "none"), ("none", "fal")
         ),
-        notifier=_parse_plugin("PIX_NOTIFIER", get("PIX_NOTIFIER", "log"), ("log",)),
+        notifier=notifier,
         image_workers=_parse_number(
             "PIX_IMAGE_WORKERS", get("PIX_IMAGE_WORKERS", str(os.cpu_count() or 1)), int, 1
         ),
@@ -461,6 +495,70 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
             "PIX_STUCK_PENDING_MINUTES", get("PIX_STUCK_PENDING_MINUTES", "60"), float, 1
         ),
         privacy=_parse_privacy(get),
+        notify=_parse_notify(get, env, webhook=notifier == "webhook"),
+    )
+
+
+# Standard Webhooks secrets are 24 to 64 random bytes, base64 after the `whsec_` prefix.
+WEBHOOK_SECRET_BYTES = (24, 64)
+
+
+def _check_webhook_secret(raw: str) -> str:
+    # Every message names the variable and the expected form, never the value.
+    value = raw.strip()
+    if not value.startswith("whsec_"):
+        raise SettingsError(
+            "PIX_NOTIFY_WEBHOOK_SECRET must start with 'whsec_' followed by base64 (the value"
+            " is not shown)"
+        )
+    try:
+        key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(
+            "PIX_NOTIFY_WEBHOOK_SECRET must be 'whsec_' followed by valid base64 (the value is"
+            " not shown)"
+        ) from None
+    low, high = WEBHOOK_SECRET_BYTES
+    if not low <= len(key) <= high:
+        raise SettingsError(
+            f"PIX_NOTIFY_WEBHOOK_SECRET must encode {low} to {high} random bytes, it encodes"
+            f" {len(key)} (the value is not shown)"
+        )
+    return value
+
+
+def _parse_notify(
+    get: Callable[[str, str], str], env: Mapping[str, str], *, webhook: bool
+) -> NotifySettings:
+    url = get("PIX_NOTIFY_WEBHOOK_URL", "").strip() or None
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise SettingsError("PIX_NOTIFY_WEBHOOK_URL must start with https:// or http://")
+    raw_secret = read_secret("PIX_NOTIFY_WEBHOOK_SECRET", env)
+    secret = SecretStr(_check_webhook_secret(raw_secret.get_secret_value())) if raw_secret else None
+    if webhook and url is None:
+        raise SettingsError(
+            "PIX_NOTIFY_WEBHOOK_URL must name the receiver when PIX_NOTIFIER=webhook"
+        )
+    if webhook and secret is None:
+        raise SettingsError(
+            "PIX_NOTIFY_WEBHOOK_SECRET must hold the signing secret (whsec_…) when"
+            " PIX_NOTIFIER=webhook"
+        )
+    return NotifySettings(
+        webhook_url=url,
+        webhook_secret=secret,
+        backoff_seconds=_parse_number(
+            "PIX_NOTIFY_BACKOFF_SECONDS", get("PIX_NOTIFY_BACKOFF_SECONDS", "30"), float, 1
+        ),
+        max_attempts=_parse_number(
+            "PIX_NOTIFY_MAX_ATTEMPTS", get("PIX_NOTIFY_MAX_ATTEMPTS", "12"), int, 1
+        ),
+        timeout_seconds=_parse_number(
+            "PIX_NOTIFY_TIMEOUT_SECONDS", get("PIX_NOTIFY_TIMEOUT_SECONDS", "10"), float, 0.1
+        ),
+        interval_seconds=_parse_number(
+            "PIX_NOTIFY_INTERVAL_SECONDS", get("PIX_NOTIFY_INTERVAL_SECONDS", "30"), int, 1
+        ),
     )
 
 

@@ -195,6 +195,19 @@ class Harness:
             self.instance.add_dynamic_partitions(PIX_JOBS, list(request.partition_keys))
         return result
 
+    def outbox_tick(self) -> dg.SensorResult:
+        """One evaluation of notification_outbox_sensor; its check results are reported to the
+        instance as the daemon does."""
+        sensor = self.defs.resolve_sensor_def("notification_outbox_sensor")
+        with dg.build_sensor_context(
+            instance=self.instance, resources=self.defs.resources
+        ) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for event in result.asset_events:
+            self.instance.report_runless_asset_event(event)
+        return result
+
     def run_requested(self, result: dg.SensorResult) -> list[dg.ExecuteInProcessResult]:
         """Execute the runs a tick requested, with their tags, one after another."""
         job = self.defs.resolve_job_def("process_pix_job")

@@ -171,3 +171,26 @@ class ColourCodedPrivacy:
             logos=clear,
             text=text,
         )
+
+
+class HouseNumberEverywhere:
+    """Privacy check that finds a face and reads a house number in every photo."""
+
+    identity = "test-house-number/1"
+    needs_image = False
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        found = one_face(self.identity)
+        plate = Detection(
+            label="house number",
+            score=0.91,
+            box=Box(x0=0.7, y0=0.2, x1=0.8, y1=0.3),
+            text="Musterstraße 12",
+        )
+        return found.model_copy(
+            update={
+                "model_version": "test-ocr-7",
+                "thresholds": {"text_min_score": 0.6},
+                "text": CategoryResult(status=Finding.DETECTED, items=[plate]),
+            }
+        )

@@ -310,7 +310,7 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     assert b"STEP_FAILURE" in places["dagster database"]
     assert b"RESOURCE_INIT_FAILURE" in places["dagster database"]
     assert b"not_a_jpeg.jpg" in places["registry database"]
-    assert b"gallery_released" in places["registry database"]
+    assert b"gallery.released" in places["registry database"]
     assert b"failed login" in places["logs/desk.log"]
     assert b'"GET / HTTP/1.1" 401' in places["proxy_state/access.log"]
     assert b"password mismatch" in places["logs/proxy.log"]

@@ -49,10 +49,16 @@ def test_definitions_load_with_every_asset_job_and_sensor(pix_root: Path):
         ("image_meta", "no_image_failed"),
         ("job_expose", "job_expose_schema"),
         ("gallery", "gallery_matches_images"),
+        ("released_gallery", "customer_notified"),
     }
     sensor = loaded.resolve_sensor_def("final_input_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 30
+    outbox = loaded.resolve_sensor_def("notification_outbox_sensor")
+    assert outbox.default_status == dg.DefaultSensorStatus.RUNNING
+    assert outbox.minimum_interval_seconds == 30 and outbox.description
+    retry = loaded.resolve_job_def("retry_notifications")
+    assert retry.partitions_def is not None and retry.partitions_def.name == "pix_jobs"
     release = loaded.resolve_job_def("release_gallery")
     assert release.partitions_def is not None and release.partitions_def.name == "pix_jobs"
     process = loaded.resolve_job_def("process_pix_job")

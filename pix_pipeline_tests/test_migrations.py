@@ -43,6 +43,17 @@ REVIEW = {
     ("add_column", "images", "checked_at"),
     ("add_column", "images", "checked_by"),
 }
+DELIVERY = {
+    ("add_column", "notifications", "sequence"),
+    ("add_column", "notifications", "webhook_id"),
+    ("add_column", "notifications", "attempts"),
+    ("add_column", "notifications", "next_attempt_at"),
+    ("add_column", "notifications", "last_attempt_at"),
+    ("add_index", "notifications", "ix_notifications_due"),
+    ("add_constraint", "notifications", "uq_notifications_event"),
+    ("add_constraint", "notifications", "uq_notifications_webhook_id"),
+    ("remove_constraint", "notifications", "uq_notifications_release"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -68,7 +79,12 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
         # the Index. Anything else (modify_* lists) is kept whole so it fails the test.
         if isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
             out.add((diff[0], diff[2], diff[3].name))
-        elif isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index"):
+        elif isinstance(diff, tuple) and diff[0] in (
+            "add_index",
+            "remove_index",
+            "add_constraint",
+            "remove_constraint",
+        ):
             out.add((diff[0], diff[1].table.name, diff[1].name))
         else:
             out.add(("other", repr(diff), ""))
@@ -93,19 +109,24 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0007"]
+    assert versions(engine) == [head_revision()] == ["0008"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
     assert (
-        schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
+        schema_diff(engine)
+        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
     )
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
+    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | REVIEW
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    migrate_to(engine, "0006")
+    assert schema_diff(engine) == DELIVERY | REVIEW
+    migrate_to(engine, "0007")
+    assert schema_diff(engine) == REVIEW
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
@@ -113,7 +134,8 @@ def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
     assert (
-        schema_diff(engine) == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | REVIEW
+        schema_diff(engine)
+        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
     )
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
@@ -187,6 +209,48 @@ def test_a_0001_database_upgrades_in_place_keeping_rows_and_filling_activity(
         ("a.jpg", 5_000_000_000, "processed")
     ]
     assert versions(engine) == [head_revision()]
+    assert schema_diff(engine) == set()
+
+
+def test_a_0006_outbox_upgrades_to_delivery_with_stable_ids_and_its_waiting_rows_due(
+    engine, database_url
+):
+    migrate_to(engine, "0006")
+    stamp = sa.DateTime(timezone=True)
+    created = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO jobs (job_id, gallery_status, gallery_visibility, revision,"
+                " processed_revision, release_count, last_activity_at, created_at, updated_at)"
+                " VALUES ('J1', 'draft_ready', 'customer', 1, 1, 2, :t, :t, :t)"
+            ).bindparams(sa.bindparam("t", created, type_=stamp))
+        )
+        for number, status in ((1, "sent"), (2, "failed")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO notifications (job_id, kind, release_number, payload, status,"
+                    " error_message, created_at) VALUES ('J1', 'gallery_released', :n, '{}',"
+                    " :s, NULL, :t)"
+                ).bindparams(
+                    sa.bindparam("n", number),
+                    sa.bindparam("s", status),
+                    sa.bindparam("t", created, type_=stamp),
+                )
+            )
+    registry = Registry.from_url(database_url)
+    try:
+        rows = registry.notifications("J1")
+        due = registry.due_notifications(datetime(2026, 12, 1, tzinfo=UTC), 10)
+    finally:
+        registry.dispose()
+    assert [(r.kind, r.release_number, r.status, r.attempts, r.sequence) for r in rows] == [
+        ("gallery.released", 1, "sent", 0, 0),
+        ("gallery.released", 2, "pending", 0, 0),
+    ]
+    assert all(r.webhook_id.startswith("msg_") for r in rows)
+    assert len({r.webhook_id for r in rows}) == 2
+    assert [r.release_number for r in due] == [2]
     assert schema_diff(engine) == set()
 
 
@@ -300,7 +364,7 @@ def test_processes_starting_together_on_a_fresh_database_migrate_it_once(
     assert schema_diff(engine) == set()
 
 
-def test_0007_counts_the_findings_of_photos_processed_before_it(engine, database_url):
+def test_0008_counts_the_findings_of_photos_processed_before_it(engine, database_url):
     migrate_to(engine, "0006")
     stamp = sa.DateTime(timezone=True)
     now = datetime(2026, 11, 30, tzinfo=UTC)

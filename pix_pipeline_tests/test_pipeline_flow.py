@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pix_pipeline.domain.models import ImageMeta, JobExpose, StepName
+from pix_pipeline.domain.models import GalleryExpose, ImageMeta, JobExpose, StepName
 from pix_pipeline.domain.steps import run_steps
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
@@ -53,6 +53,10 @@ def seed_job(h: Harness) -> Path:
 
 def rows_by_name(h: Harness, job_id: str = JOB) -> dict[str, object]:
     return {r.filename: r for r in h.registry.images_of_job(job_id)}
+
+
+def released_notifications(h: Harness, job_id: str = JOB) -> list:
+    return [n for n in h.registry.notifications(job_id) if n.kind == "gallery.released"]
 
 
 def sha256(path: Path) -> str:
@@ -149,9 +153,14 @@ def test_job_run_writes_every_artifact_of_the_layout(harness: Harness):
     assert sorted(i.filename for i in expose.images) == sorted(processed)
     assert {e.filename for e in expose.errors} == {"screenshot.jpg", "empty.jpg"}
     assert expose.privacy_summary["faces"].not_checked == 3
-    assert (job_dir / "gallery/expose.json").read_bytes() == (
-        job_dir / "pipeline/meta/job_expose.json"
-    ).read_bytes()
+    customer = GalleryExpose.model_validate(harness.read_json(JOB, "gallery/expose.json"))
+    assert [p.filename for p in customer.images] == sorted(processed)
+    for entry in customer.images:
+        assert entry.file == f"images/{entry.filename}"
+        for preview, edge in ((entry.preview_small, 400), (entry.preview_large, 1600)):
+            with Image.open(job_dir / "gallery" / preview.file) as shown:
+                assert shown.size == (preview.width, preview.height)
+                assert max(shown.size) == min(edge, max(entry.width, entry.height))
     assert sorted(p.name for p in (job_dir / "gallery/images").iterdir()) == sorted(processed)
     job = harness.registry.get_job(JOB)
     assert (job.gallery_status, job.gallery_visibility) == ("draft_ready", "internal")
@@ -221,9 +230,12 @@ def test_removed_file_is_marked_removed_and_leaves_the_gallery(harness: Harness)
 
     assert rows_by_name(harness)["print_cmyk.jpeg"].status == "removed"
     assert not harness.job_path(JOB, "gallery/images/print_cmyk.jpeg").exists()
-    expose = harness.read_json(JOB, "gallery/expose.json")
+    expose = harness.read_json(JOB, "pipeline/meta/job_expose.json")
     assert expose["counts"]["removed"] == 1 and expose["counts"]["processed"] == 2
-    assert "print_cmyk.jpeg" not in [i["filename"] for i in expose["images"]]
+    customer = harness.read_json(JOB, "gallery/expose.json")
+    assert [i["filename"] for i in customer["images"]] == ["IMG_0001.jpg", "rotated.JPG"]
+    assert not harness.job_path(JOB, "gallery/previews/400/print_cmyk.jpeg").exists()
+    assert not harness.job_path(JOB, "gallery/previews/1600/print_cmyk.jpeg").exists()
 
 
 def test_unchanged_images_are_not_recomputed_by_a_later_run(harness: Harness):
@@ -254,22 +266,36 @@ def test_release_makes_the_gallery_customer_visible_and_notifies_once(
     harness.tick_and_run()
     assert harness.registry.get_job(JOB).gallery_visibility == "internal"
 
+    harness.outbox_tick()  # the draft's gallery.draft_ready
+    RecordingNotifier.delivered.clear()
+
     result = harness.release(JOB, approved_by="Daniel", note="Looks good")
     assert result.success
     job = harness.registry.get_job(JOB)
     assert job.gallery_visibility == "customer" and job.released_at is not None
     assert (job.released_by, job.release_note) == ("Daniel", "Looks good")
-    notes = harness.registry.notifications(JOB)
-    assert [(n.kind, n.release_number, n.status) for n in notes] == [
-        ("gallery_released", 1, "sent")
+    released = released_notifications(harness)
+    assert [(n.kind, n.release_number, n.status) for n in released] == [
+        ("gallery.released", 1, "pending")
     ]
-    assert notes[0].payload["image_count"] == 3
+    assert released[0].payload == {
+        "job_id": JOB,
+        "release_number": 1,
+        "image_count": 3,
+        "approved_by": "Daniel",
+        "expose_key": f"pix-jobs/{JOB}/gallery/expose.json",
+    }
+    assert RecordingNotifier.delivered == []  # the outbox delivers, not the release
+    harness.outbox_tick()
+    assert [n.status for n in released_notifications(harness)] == ["sent"]
+    assert [n.kind for n in RecordingNotifier.delivered] == ["gallery.released"]
+    harness.outbox_tick()
     assert len(RecordingNotifier.delivered) == 1
 
     again = harness.release(JOB)
     assert not again.success
     assert "no pending update" in again.failure_data_for_node("release_job_gallery").error.message
-    assert len(harness.registry.notifications(JOB)) == 1
+    assert len(released_notifications(harness)) == 1
 
 
 def test_release_refuses_a_job_without_processed_images(harness: Harness):
@@ -280,7 +306,7 @@ def test_release_refuses_a_job_without_processed_images(harness: Harness):
     message = result.failure_data_for_node("release_job_gallery").error.message
     assert "nothing to release: job EMPTY1 has no processed images" in message
     assert harness.registry.get_job("EMPTY1").gallery_visibility == "internal"
-    assert harness.registry.notifications("EMPTY1") == []
+    assert released_notifications(harness, "EMPTY1") == []
 
 
 def test_changes_after_release_wait_as_update_pending_until_the_next_release(harness: Harness):
@@ -307,13 +333,15 @@ def test_changes_after_release_wait_as_update_pending_until_the_next_release(har
     assert second.success
     names = sorted(p.name for p in gallery.iterdir())
     assert "late_delivery.jpg" in names and "IMG_0001.jpg" not in names
-    assert (
-        harness.job_path(JOB, "gallery/expose.json").read_bytes()
-        == harness.job_path(JOB, "pipeline/meta/job_expose.json").read_bytes()
-    )
+    customer = harness.read_json(JOB, "gallery/expose.json")
+    assert [i["filename"] for i in customer["images"]] == [
+        "late_delivery.jpg",
+        "print_cmyk.jpeg",
+        "rotated.JPG",
+    ]
     job = harness.registry.get_job(JOB)
     assert (job.gallery_status, job.release_count) == ("draft_ready", 2)
-    assert [n.release_number for n in harness.registry.notifications(JOB)] == [1, 2]
+    assert [n.release_number for n in released_notifications(harness)] == [1, 2]
 
 
 def test_provider_semantics_reach_job_expose_and_gallery_expose(
@@ -323,16 +351,22 @@ def test_provider_semantics_reach_job_expose_and_gallery_expose(
     h = Harness(harness.root, harness.instance)
     write_settled(h.final_input(JOB) / "kitchen.jpg", jpeg_bytes(photo((2400, 1600), seed=2)))
     h.tick_and_run()
-    for relative in ("pipeline/meta/job_expose.json", "gallery/expose.json"):
-        expose = JobExpose.model_validate(h.read_json(JOB, relative))
-        assert expose.captions[0].caption_short == "Bright kitchen"
-        assert expose.captions[0].caption_long.endswith("seen at 1600x1067.")
-        assert expose.room_types == {"kitchen": ["kitchen.jpg"]}
-        assert expose.view_types == {"interior": ["kitchen.jpg"]}
-        assert expose.objects == {"kitchen island": 1, "person": 1}
-        # The rules cleanup provider turns the person into a retouching candidate.
-        assert expose.cleanup_options[0].filename == "kitchen.jpg"
-        assert [c.label for c in expose.cleanup_options[0].candidates] == ["person"]
+    expose = JobExpose.model_validate(h.read_json(JOB, "pipeline/meta/job_expose.json"))
+    customer = GalleryExpose.model_validate(h.read_json(JOB, "gallery/expose.json"))
+    for document in (expose, customer):
+        assert document.captions[0].caption_short == "Bright kitchen"
+        assert document.captions[0].caption_long.endswith("seen at 1600x1067.")
+        assert document.room_types == {"kitchen": ["kitchen.jpg"]}
+        assert document.view_types == {"interior": ["kitchen.jpg"]}
+    assert expose.objects == {"kitchen island": 1, "person": 1}
+    # The rules cleanup provider turns the person into a retouching candidate.
+    assert expose.cleanup_options[0].filename == "kitchen.jpg"
+    assert [c.label for c in expose.cleanup_options[0].candidates] == ["person"]
+    kitchen = customer.images[0]
+    assert (kitchen.room_type, kitchen.view_type) == ("kitchen", "interior")
+    assert kitchen.objects == ["kitchen island", "person"]
+    assert (kitchen.width, kitchen.height) == (2400, 1600)
+    assert (kitchen.preview_large.width, kitchen.preview_large.height) == (1600, 1067)
     h.close()
 
 
@@ -415,7 +449,7 @@ def test_an_image_that_crashes_a_step_is_recorded_and_the_others_finish(
     assert rows["red.jpg"].status == "error"
     assert rows["red.jpg"].error_message == "privacy: RuntimeError: detector crashed on this photo"
     assert rows["ok_1.jpg"].status == rows["ok_2.jpg"].status == "processed"
-    expose = h.read_json(JOB, "gallery/expose.json")
+    expose = h.read_json(JOB, "pipeline/meta/job_expose.json")
     assert expose["privacy_summary"]["faces"]["detected"] == ["ok_1.jpg", "ok_2.jpg"]
     assert sorted(p.name for p in h.job_path(JOB, "gallery/images").iterdir()) == [
         "ok_1.jpg",

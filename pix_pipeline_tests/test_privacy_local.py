@@ -1,5 +1,7 @@
 """The local privacy check on real and rendered photos, and its findings in the job outputs."""
 
+import json
+
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -122,7 +124,7 @@ def test_a_rendered_licence_plate_is_flagged(checks: LocalPrivacyChecks):
     assert all(d.text != result.licence_plates.items[0].text for d in result.text.items)
 
 
-def test_findings_reach_job_expose_and_the_gallery_mirror(harness: Harness, monkeypatch):
+def test_findings_reach_job_expose_and_never_the_customers_document(harness: Harness, monkeypatch):
     monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "local")
     h = Harness(harness.root, harness.instance)
     folder = h.final_input("PRIV1")
@@ -130,13 +132,12 @@ def test_findings_reach_job_expose_and_the_gallery_mirror(harness: Harness, monk
     write_settled(folder / "entrance.jpg", jpeg_bytes(door_with_number("17b")))
     write_settled(folder / "living.jpg", jpeg_bytes(room()))
     h.tick_and_run()
-    for relative in ("pipeline/meta/job_expose.json", "gallery/expose.json"):
-        summary = h.read_json("PRIV1", relative)["privacy_summary"]
-        assert summary["faces"]["detected"] == ["portrait.jpg"]
-        assert summary["text"]["detected"] == ["entrance.jpg"]
-        assert summary["faces"]["clear"] == 2 and summary["logos"]["not_checked"] == 3
-        assert summary["licence_plates"]["detected"] == []
-    expose = h.read_json("PRIV1", "gallery/expose.json")
+    expose = h.read_json("PRIV1", "pipeline/meta/job_expose.json")
+    summary = expose["privacy_summary"]
+    assert summary["faces"]["detected"] == ["portrait.jpg"]
+    assert summary["text"]["detected"] == ["entrance.jpg"]
+    assert summary["faces"]["clear"] == 2 and summary["logos"]["not_checked"] == 3
+    assert summary["licence_plates"]["detected"] == []
     options = {
         o["filename"]: [c["label"] for c in o["candidates"]] for o in expose["cleanup_options"]
     }
@@ -145,4 +146,15 @@ def test_findings_reach_job_expose_and_the_gallery_mirror(harness: Harness, monk
     portrait = next(i for i in expose["images"] if i["filename"] == "portrait.jpg")
     assert portrait["privacy"]["provider"].startswith("local/1 (rapidocr-")
     assert portrait["cleanup"]["provider"] == "rules/1"
+    internal = json.dumps(expose)
+    assert "17b" in internal.lower()  # the house number the OCR read
+    # The customer's document lists the photos, and none of what the checks found.
+    customer = h.job_path("PRIV1", "gallery/expose.json").read_text(encoding="utf-8")
+    assert [i["filename"] for i in json.loads(customer)["images"]] == [
+        "entrance.jpg",
+        "living.jpg",
+        "portrait.jpg",
+    ]
+    for internal_only in ("17b", "privacy", "rapidocr", "provider", "cleanup", "face"):
+        assert internal_only not in customer.lower()
     h.close()

@@ -114,19 +114,26 @@ def test_each_release_queues_exactly_one_notification(registry: Registry):
     registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg")]))
     registry.transition_gallery("J1", GalleryEvent.DRAFT_SYNCED)
     first = registry.record_release(
-        job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+        job_id="J1", approved_by="Daniel", note="", payload={"image_count": 1}
     )
     with pytest.raises(IllegalTransition):  # released and nothing pending: no second release
         registry.record_release(
-            job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+            job_id="J1", approved_by="Daniel", note="", payload={"image_count": 1}
         )
     registry.transition_gallery("J1", GalleryEvent.CHANGES_PENDING)
     second = registry.record_release(
-        job_id="J1", approved_by="Daniel", note="", kind="k", payload={"image_count": 1}
+        job_id="J1", approved_by="Daniel", note="", payload={"image_count": 1}
     )
     assert (first.release_number, second.release_number) == (1, 2)
+    assert (first.kind, first.payload) == (
+        "gallery.released",
+        {"image_count": 1, "release_number": 1},
+    )
+    assert first.webhook_id != second.webhook_id
     assert [n.status for n in registry.pending_notifications("J1")] == ["pending", "pending"]
-    registry.mark_notification(first.id, sent=True, error=None)
+    assert registry.claim_notification(first.id, 0, first.created_at, first.created_at)
+    assert not registry.claim_notification(first.id, 0, first.created_at, first.created_at)
+    registry.finish_attempt(first.id, 1, status="sent", error=None, next_attempt_at=None)
     assert [n.id for n in registry.pending_notifications("J1")] == [second.id]
     job = registry.get_job("J1")
     assert (job.gallery_visibility, job.release_count) == ("customer", 2)

@@ -125,8 +125,12 @@ def test_photos_on_s3_become_a_draft_gallery_and_a_release(s3_env: S3Drop, s3_ha
     thumbs = drop.names(JOB, "pipeline/thumbs")
     assert len(thumbs) == 4 and all(t.endswith((".jpg", ".webp")) for t in thumbs)
     expose = drop.json(JOB, "pipeline/meta/job_expose.json")
-    assert drop.json(JOB, "gallery/expose.json") == expose
     assert sorted(i["filename"] for i in expose["images"]) == ["IMG_0001.jpg", "by_daniel.jpg"]
+    customer = drop.json(JOB, "gallery/expose.json")
+    assert [i["filename"] for i in customer["images"]] == ["IMG_0001.jpg", "by_daniel.jpg"]
+    assert "errors" not in customer and "odd_source.jpg" not in json.dumps(customer)
+    for size in ("400", "1600"):
+        assert drop.names(JOB, f"gallery/previews/{size}") == ["IMG_0001.jpg", "by_daniel.jpg"]
     job = h.registry.get_job(JOB)
     assert (job.gallery_status, job.gallery_visibility) == ("draft_ready", "internal")
 
@@ -143,6 +147,7 @@ def test_photos_on_s3_become_a_draft_gallery_and_a_release(s3_env: S3Drop, s3_ha
     assert drop.names(JOB, "gallery/images") == ["IMG_0001.jpg", "by_daniel.jpg"]
     assert h.release(JOB, approved_by="Daniel").success
     assert drop.names(JOB, "gallery/images") == ["IMG_0001.jpg"]
+    assert drop.names(JOB, "gallery/previews/1600") == ["IMG_0001.jpg"]
     assert drop.read(JOB, "gallery/images/IMG_0001.jpg") == drop.read(
         JOB, "final_input/IMG_0001.jpg"
     )

@@ -28,6 +28,23 @@ def test_defaults_are_the_embedded_local_setup(tmp_path: Path):
         "rules",
     )
     assert s.image_workers >= 1 and s.max_run_attempts == 3
+    assert s.notifier == "log" and s.notify.webhook_url is None
+    assert (s.notify.backoff_seconds, s.notify.max_attempts, s.notify.interval_seconds) == (
+        30,
+        12,
+        30,
+    )
+
+
+def test_notification_settings_are_parsed_and_bad_ones_named(tmp_path: Path):
+    tuned = load_settings(
+        {"PIX_NOTIFY_BACKOFF_SECONDS": "5", "PIX_NOTIFY_MAX_ATTEMPTS": "3"}, cwd=tmp_path
+    )
+    assert (tuned.notify.backoff_seconds, tuned.notify.max_attempts) == (5.0, 3)
+    with pytest.raises(SettingsError, match="PIX_NOTIFY_MAX_ATTEMPTS must be at least 1"):
+        load_settings({"PIX_NOTIFY_MAX_ATTEMPTS": "0"}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="PIX_NOTIFY_WEBHOOK_URL must start with https://"):
+        load_settings({"PIX_NOTIFY_WEBHOOK_URL": "hooks.example/pix"}, cwd=tmp_path)
 
 
 def test_values_are_parsed_into_types(tmp_path: Path):

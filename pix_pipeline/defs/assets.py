@@ -257,8 +257,9 @@ finish_specs = [
         GALLERY,
         [JOB_EXPOSE],
         {"jpeg", "json"},
-        "Draft customer gallery (gallery/images/, gallery/expose.json), invisible to the"
-        " customer until release_gallery; after a release, changes wait as update_pending.",
+        "Customer gallery: photos (gallery/images/), their previews (gallery/previews/) and"
+        " the customer's expose.json; a draft until release_gallery, after a release"
+        " customer-visible changes wait as update_pending.",
     ),
 ]
 finish_checks = [

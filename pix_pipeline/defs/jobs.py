@@ -82,7 +82,7 @@ def _record_gallery(
 
 @dg.op(
     description="Applies pending gallery changes, sets gallery_visibility = customer and"
-    " notifies the customer once.",
+    " queues one gallery.released notification.",
 )
 def release_job_gallery(
     context: dg.OpExecutionContext, config: ReleaseConfig, pix: PixResource
@@ -113,15 +113,13 @@ def release_job_gallery(
             "note": config.note,
         },
     )
-    if report.notifications_failed:
-        raise dg.Failure(
-            description=f"job {job_id} is released, but the customer notification failed"
-            f" ({'; '.join(report.notifications_failed)}); run release_gallery again to retry it",
-        )
+    queued = (
+        f"notification #{report.notification_id} (gallery.released, webhook-id"
+        f" {report.webhook_id}) is queued: notification_outbox_sensor delivers it"
+    )
     context.log.info(
         f"released {job_id}: {report.image_count} images, release #{report.release_number};"
-        f" {report.notifications_sent} customer notification(s) handed to"
-        f" {type(pix.runtime.notifier).__name__}"
+        f" {queued}"
     )
     return dg.Output(
         report.release_number,
@@ -130,7 +128,7 @@ def release_job_gallery(
             "release_number": report.release_number,
             "images_released": report.image_count,
             "changes_applied": dg.MetadataValue.json(report.changes),
-            "notifications_sent": report.notifications_sent,
+            "notification": queued,
             "privacy_findings_acknowledged": dg.MetadataValue.json(report.privacy_findings),
         },
     )
@@ -141,7 +139,7 @@ def release_job_gallery(
     partitions_def=pix_jobs,
     description="Release the gallery of one photo job to the customer: pick the job in the"
     " partition picker, launch. Applies pending changes, makes the gallery visible"
-    " (gallery_visibility = customer) and notifies the customer once.",
+    " (gallery_visibility = customer) and queues one gallery.released notification.",
 )
 def release_gallery_job() -> None:
     release_job_gallery()
@@ -149,7 +147,8 @@ def release_gallery_job() -> None:
 
 @dg.op(
     description="Sets gallery_visibility back to internal; the customer no longer sees the"
-    " gallery and is not notified. Pending changes then reach the draft.",
+    " gallery, and a gallery.revoked notification is queued. Pending changes then reach the"
+    " draft.",
 )
 def revoke_job_gallery(
     context: dg.OpExecutionContext, config: RevokeConfig, pix: PixResource
@@ -182,7 +181,7 @@ def revoke_job_gallery(
     partitions_def=pix_jobs,
     description="Take a released gallery back: pick the job in the partition picker, launch."
     " The gallery becomes internal (gallery_visibility = internal) until the next"
-    " release_gallery; nobody is notified.",
+    " release_gallery; a gallery.revoked notification is queued.",
 )
 def revoke_gallery_job() -> None:
     revoke_job_gallery()

@@ -195,7 +195,7 @@ async def _job_page(
     request: Request, job_id: str, status_code: int = 200, **extra: Any
 ) -> Response:
     desk: Desk = request.app.state.desk
-    review = await run_in_threadpool(job_review, desk.runtime.registry, job_id)
+    review = await run_in_threadpool(job_review, desk.runtime, job_id)
     if review is None:
         return PlainTextResponse(words.T.not_found, status_code=404)
     context = {"review": review, "job": review.job, **extra}
@@ -209,7 +209,7 @@ async def job(request: Request) -> Response:
 async def photo(request: Request) -> Response:
     desk: Desk = request.app.state.desk
     job_id, image_id = request.path_params["job_id"], request.path_params["image_id"]
-    review = await run_in_threadpool(job_review, desk.runtime.registry, job_id)
+    review = await run_in_threadpool(job_review, desk.runtime, job_id)
     found = [p for p in review.photos if p.image_id == image_id] if review else []
     if review is None or not found:
         return PlainTextResponse(words.T.not_found, status_code=404)
@@ -296,7 +296,7 @@ async def release(request: Request) -> Response:
     acknowledged = _flag(form, "acknowledge_privacy_findings")
     verdict = await run_in_threadpool(
         lambda: release_check(
-            desk.runtime.registry, job_id, approved_by=approved_by, acknowledged=acknowledged
+            desk.runtime, job_id, approved_by=approved_by, acknowledged=acknowledged
         )
     )
     if not verdict.allowed:

@@ -1,44 +1,73 @@
-"""Brief 7: keep the draft customer gallery in step with the processed images.
+"""Brief 7: keep the customer gallery in step with the processed photos, under the release gate.
+
+The gallery is `gallery/images/` (the photos), `gallery/previews/{400,1600}/` (their
+previews, copied from pipeline/thumbs/ so that reprocessing cannot change what the customer
+sees) and `gallery/expose.json`, the customer's document (`GalleryExpose`).
 
 Before the first release the gallery follows the pipeline directly (visibility `internal`).
 After a release it is what the customer sees: the sync then leaves it untouched and only
-records `update_pending`; `release_gallery` applies the changes.
+records `update_pending` when the gallery *would* change for the customer; `release_gallery`
+applies the changes. Internal-only changes (an error, a privacy finding, a provider version)
+never make a gallery pending. A released photo whose newer version failed stays as released
+until a release for other changes removes it: failed photos are never part of a gallery that
+a sync or a release writes.
 """
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pydantic import ValidationError
+
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.gallery_state import GalleryEvent
-from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus
+from pix_pipeline.domain.meta import render_json
+from pix_pipeline.domain.models import (
+    GalleryCaption,
+    GalleryExpose,
+    GalleryPhoto,
+    GalleryPreview,
+    GalleryStatus,
+    GalleryVisibility,
+    ImageMeta,
+    ImageStatus,
+)
+from pix_pipeline.notify.events import EventKind
+from pix_pipeline.registry.repository import OutboxEvent
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime, on_workers
 
-
-@dataclass
-class GalleryReport:
-    job_id: str
-    gallery_status: str
-    gallery_visibility: str
-    image_count: int
-    copied: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    expose_mirrored: bool = False
-    pending_changes: list[str] = field(default_factory=list)
-
-    @property
-    def held_for_release(self) -> bool:
-        return self.gallery_status == GalleryStatus.UPDATE_PENDING
+PREVIEW_SIZES = (layout.ThumbSize.SMALL, layout.ThumbSize.LARGE)
 
 
 def shows_in_gallery(row: ImageRow) -> bool:
-    """Whether the photo belongs in the customer's gallery: processed, and not hidden by Daniel.
+    """Whether the photo's current version belongs in the customer's gallery: processed, and
+    not hidden by Daniel (a hidden photo stays processed; its previews and meta are kept).
 
-    The one answer for gallery/images/, the customer's expose.json, the release gate and the
-    desk. A hidden photo stays processed (its previews and meta are kept).
+    The one place that decides it: the sync, the customer's document, the pending-change
+    detection, the release gate and counts, and the desk all ask here.
     """
     return row.status == ImageStatus.PROCESSED and row.hidden_at is None
+
+
+def keeps_last_version(row: ImageRow) -> bool:
+    """A photo the gallery holds whose newer version is being processed: the gallery keeps the
+    version it has until the new one is ready (unless Daniel hid the photo)."""
+    return (
+        row.gallery_hash is not None
+        and row.status == ImageStatus.PENDING_PROCESSING
+        and row.hidden_at is None
+    )
+
+
+def failed_in_gallery(row: ImageRow) -> bool:
+    """A photo the gallery holds whose newer version failed (a broken replacement, a failed
+    re-run). Not a change to announce: a released gallery keeps it until the next release
+    (unless Daniel hid it, which is a change the customer sees)."""
+    return (
+        row.gallery_hash is not None and row.status == ImageStatus.ERROR and row.hidden_at is None
+    )
 
 
 class ChangeKind(StrEnum):
@@ -50,7 +79,7 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True)
 class GalleryChange:
-    """One difference between the gallery and what the pipeline would put there now."""
+    """One difference between the customer's gallery and what a release would make of it."""
 
     kind: ChangeKind
     filename: str = ""
@@ -58,15 +87,138 @@ class GalleryChange:
     reason: str = ""
 
     def describe(self) -> str:
+        """In English, for Dagster's metadata and logs (the desk words it in German)."""
         if self.kind is ChangeKind.EXPOSE:
-            return "update expose.json"
+            return "update expose.json (photos, captions, room or view types)"
         if self.kind is ChangeKind.REMOVE:
             return f"remove {self.filename} ({self.reason})"
         return f"{self.kind.value} {self.filename}"
 
 
-def gallery_changes(job: JobRow, rows: list[ImageRow]) -> list[GalleryChange]:
-    """How the gallery differs from what the pipeline would put there now."""
+@dataclass
+class GalleryReport:
+    job_id: str
+    gallery_status: str
+    gallery_visibility: str
+    image_count: int
+    copied: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    expose_written: bool = False
+    pending_changes: list[str] = field(default_factory=list)
+
+    @property
+    def held_for_release(self) -> bool:
+        return self.gallery_status == GalleryStatus.UPDATE_PENDING
+
+
+def _photo(job_id: str, row: ImageRow) -> GalleryPhoto | None:
+    """The customer's entry for the row's current (processed) version; None without previews."""
+    if row.meta is None:
+        return None
+    meta = ImageMeta.model_validate(row.meta)
+    if meta.thumbnails is None:
+        return None
+    sem = meta.semantics
+    small, large = meta.thumbnails.small_size, meta.thumbnails.large_size
+    return GalleryPhoto(
+        image_id=row.image_id,
+        filename=row.filename,
+        file=layout.gallery_relative(job_id, layout.gallery_image_key(job_id, row.filename)),
+        width=meta.width,
+        height=meta.height,
+        preview_small=GalleryPreview(
+            file=_preview_name(job_id, row.filename, layout.ThumbSize.SMALL),
+            width=small[0],
+            height=small[1],
+        ),
+        preview_large=GalleryPreview(
+            file=_preview_name(job_id, row.filename, layout.ThumbSize.LARGE),
+            width=large[0],
+            height=large[1],
+        ),
+        caption_short=sem.caption_short if sem else None,
+        caption_long=sem.caption_long if sem else None,
+        room_type=sem.room_type if sem else None,
+        view_type=sem.view_type if sem else None,
+        objects=sorted({o.label for o in sem.objects}) if sem else [],
+    )
+
+
+def _preview_name(job_id: str, filename: str, size: layout.ThumbSize) -> str:
+    return layout.gallery_relative(job_id, layout.gallery_preview_key(job_id, filename, size))
+
+
+def customer_document(job_id: str, photos: list[GalleryPhoto]) -> GalleryExpose:
+    """gallery/expose.json for these photos (pure: no I/O)."""
+    ordered = sorted(photos, key=lambda p: p.filename)
+    room_types: dict[str, list[str]] = defaultdict(list)
+    view_types: dict[str, list[str]] = defaultdict(list)
+    for photo in ordered:
+        if photo.room_type is not None:
+            room_types[photo.room_type.value].append(photo.filename)
+        if photo.view_type is not None:
+            view_types[photo.view_type.value].append(photo.filename)
+    return GalleryExpose(
+        job_id=job_id,
+        image_count=len(ordered),
+        images=ordered,
+        captions=[
+            GalleryCaption(
+                filename=p.filename, caption_short=p.caption_short, caption_long=p.caption_long
+            )
+            for p in ordered
+            if p.caption_short or p.caption_long
+        ],
+        room_types=dict(sorted(room_types.items())),
+        view_types=dict(sorted(view_types.items())),
+    )
+
+
+def document_hash(document: GalleryExpose) -> str:
+    return hashlib.sha256(render_json(document)).hexdigest()
+
+
+def current_photos(rt: Runtime, job_id: str) -> dict[str, GalleryPhoto]:
+    """image_id -> entry of gallery/expose.json as it is now (empty when absent or unreadable)."""
+    try:
+        data = rt.storage.read_bytes(layout.gallery_expose_key(job_id))
+        document = GalleryExpose.model_validate_json(data)
+    except (FileNotFoundError, ValidationError):
+        return {}
+    return {photo.image_id: photo for photo in document.images}
+
+
+def planned_photos(
+    job_id: str,
+    rows: list[ImageRow],
+    current: dict[str, GalleryPhoto],
+    *,
+    keep_failed: bool = False,
+) -> list[GalleryPhoto]:
+    """The entries the gallery's document would list: each shown photo's current version, and
+    the entry the gallery has for each photo that keeps its last version (with `keep_failed`,
+    also for each that failed: the view that decides whether a change is pending)."""
+    photos = []
+    for row in rows:
+        if shows_in_gallery(row):
+            photo = _photo(job_id, row)
+        elif keeps_last_version(row) or (keep_failed and failed_in_gallery(row)):
+            photo = current.get(row.image_id)
+        else:
+            photo = None
+        if photo is not None:
+            photos.append(photo)
+    return photos
+
+
+def gallery_changes(
+    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+) -> list[GalleryChange]:
+    """How the customer's gallery would change for reasons worth a release.
+
+    Empty when the customer would see no difference, whatever changed internally; photos that
+    failed do not count (see `failed_in_gallery`).
+    """
     changes: list[GalleryChange] = []
     for row in rows:
         if shows_in_gallery(row):
@@ -74,32 +226,62 @@ def gallery_changes(job: JobRow, rows: list[ImageRow]) -> list[GalleryChange]:
                 changes.append(GalleryChange(ChangeKind.ADD, row.filename))
             elif row.gallery_hash != row.content_hash:
                 changes.append(GalleryChange(ChangeKind.REPLACE, row.filename))
-        elif row.gallery_hash is not None and (
-            row.status != ImageStatus.PENDING_PROCESSING or row.hidden_at is not None
+        elif row.gallery_hash is not None and not (
+            keeps_last_version(row) or failed_in_gallery(row)
         ):
             reason = "hidden" if row.hidden_at is not None else row.status
             changes.append(GalleryChange(ChangeKind.REMOVE, row.filename, reason))
-    if job.expose_hash != job.gallery_expose_hash:
+    planned = customer_document(
+        job.job_id, planned_photos(job.job_id, rows, current, keep_failed=True)
+    )
+    if document_hash(planned) != job.gallery_expose_hash:
         changes.append(GalleryChange(ChangeKind.EXPOSE))
     return changes
 
 
-def pending_changes(job: JobRow, rows: list[ImageRow]) -> list[str]:
-    """How the gallery differs from what the pipeline would put there now, for people."""
-    return [change.describe() for change in gallery_changes(job, rows)]
+def pending_changes(
+    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+) -> list[str]:
+    """`gallery_changes` for people (English, as Dagster's metadata shows them)."""
+    return [change.describe() for change in gallery_changes(job, rows, current)]
 
 
-def _copy_verified(rt: Runtime, row: ImageRow) -> bool:
-    """Copy the processed version of the file; False when final_input/ holds another by now."""
+def release_changes(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> list[GalleryChange]:
+    """What a release applies: the pending changes, and the photos that failed since the last
+    release, which it takes out of the gallery."""
+    changes = gallery_changes(job, rows, current_photos(rt, job.job_id))
+    changes += [
+        GalleryChange(ChangeKind.REMOVE, r.filename, str(r.status))
+        for r in rows
+        if failed_in_gallery(r)
+    ]
+    return changes
+
+
+def _copy_photo(rt: Runtime, row: ImageRow) -> bool:
+    """Copy the processed version and its previews; False when final_input/ holds another by
+    now, or its previews are gone (then the next run brings it)."""
     data = rt.storage.read_bytes(row.storage_path)
     if hashlib.sha256(data).hexdigest() != row.content_hash:
+        return False
+    if not _copy_previews(rt, row):
         return False
     rt.storage.write_bytes(layout.gallery_image_key(row.job_id, row.filename), data)
     return True
 
 
+def _copy_previews(rt: Runtime, row: ImageRow) -> bool:
+    for size in PREVIEW_SIZES:
+        try:
+            data = rt.storage.read_bytes(layout.thumb_key(row.job_id, row.image_id, size))
+        except FileNotFoundError:
+            return False
+        rt.storage.write_bytes(layout.gallery_preview_key(row.job_id, row.filename, size), data)
+    return True
+
+
 def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -> GalleryReport:
-    """Copy processed images into gallery/images/, drop the others, mirror expose.json.
+    """Bring gallery/ in step with the processed photos, or record that it would change.
 
     A released gallery is left as the customer sees it: its differences are recorded as
     `update_pending` unless `apply_to_released` (release_gallery, which holds the job's
@@ -116,63 +298,98 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
         return _sync(rt, job_id, apply_to_released=False)
 
 
+def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxEvent:
+    """gallery.draft_ready: a gallery for Daniel to review (a draft, or a pending update)."""
+    return OutboxEvent(
+        EventKind.DRAFT_READY.value,
+        {
+            "job_id": job_id,
+            "image_count": image_count,
+            "update_pending": update_pending,
+            "expose_key": layout.gallery_expose_key(job_id),
+        },
+    )
+
+
 def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport:
     job = rt.registry.get_job(job_id)
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
     rows = rt.registry.images_of_job(job_id)
-    processed = [r for r in rows if shows_in_gallery(r)]
-    changes = pending_changes(job, rows)
+    current = current_photos(rt, job_id)
+    changes = pending_changes(job, rows, current)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:
         event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
-        _, (status, visibility) = rt.registry.transition_gallery(job_id, event)
-        return GalleryReport(
-            job_id, status.value, visibility.value, len(processed), pending_changes=changes
-        )
+        newly_pending = bool(changes) and job.gallery_status != GalleryStatus.UPDATE_PENDING
+        held = sum(1 for r in rows if r.gallery_hash is not None)
+        report = GalleryReport(job_id, "", job.gallery_visibility, held, pending_changes=changes)
+        planned = planned_photos(job_id, rows, current, keep_failed=True)
+        outbox = _draft_event(job_id, len(planned), True) if newly_pending else None
+        _, (status, _) = rt.registry.transition_gallery(job_id, event, outbox)
+        report.gallery_status = status.value
+        return report
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
-    to_copy = [r for r in processed if r.gallery_hash != r.content_hash]
+    to_copy = [r for r in rows if shows_in_gallery(r) and r.gallery_hash != r.content_hash]
     copied = dict(
-        on_workers(rt.settings, lambda r: (r.image_id, _copy_verified(rt, r)), to_copy, "gallery")
+        on_workers(rt.settings, lambda r: (r.image_id, _copy_photo(rt, r)), to_copy, "gallery")
     )
-    # gallery_hash records what gallery/images/ holds of each image: set for every file kept,
+    previews = {
+        size: {f.name for f in rt.storage.list_files(layout.gallery_previews_prefix(job_id, size))}
+        for size in PREVIEW_SIZES
+    }
+    # gallery_hash records what gallery/images/ holds of each photo: set for every file kept,
     # cleared for every file about to be deleted (gallery_names reads it back).
     keep: set[str] = set()
+    kept_ids: set[str] = set()
     for row in rows:
-        current = row.gallery_hash == row.content_hash
-        if shows_in_gallery(row) and (current or copied[row.image_id]):
-            if not current:
+        current_copy = row.gallery_hash is not None and row.gallery_hash == row.content_hash
+        if shows_in_gallery(row) and (current_copy or copied.get(row.image_id)):
+            if not current_copy:
                 rt.registry.set_gallery_hash(row.image_id, row.content_hash)
                 report.copied.append(row.filename)
+            elif any(row.filename not in names for names in previews.values()):
+                _copy_previews(rt, row)  # a gallery synced before previews were released
             keep.add(row.filename)
-        elif (
-            row.status == ImageStatus.PENDING_PROCESSING
-            and row.gallery_hash is not None
-            and row.hidden_at is None
-        ):
-            keep.add(row.filename)  # replaced once its new version is processed
+            kept_ids.add(row.image_id)
+        elif keeps_last_version(row):
+            keep.add(row.filename)
+            kept_ids.add(row.image_id)
         elif row.gallery_hash is not None:
-            # Hidden, not processed any more, or final_input/ changed again before the copy.
+            # Not shown any more, or final_input/ changed again before the copy.
             rt.registry.set_gallery_hash(row.image_id, None)
-    gallery_prefix = layout.gallery_images_prefix(job_id)
-    for stored in rt.storage.list_files(gallery_prefix):
-        if stored.name not in keep and not stored.name.startswith("."):
-            rt.storage.delete(f"{gallery_prefix}/{stored.name}")
-            report.deleted.append(stored.name)
+    for prefix in (
+        layout.gallery_images_prefix(job_id),
+        *(layout.gallery_previews_prefix(job_id, size) for size in PREVIEW_SIZES),
+    ):
+        for stored in rt.storage.list_files(prefix):
+            if stored.name not in keep and not stored.name.startswith("."):
+                rt.storage.delete(f"{prefix}/{stored.name}")
+                if prefix == layout.gallery_images_prefix(job_id):
+                    report.deleted.append(stored.name)
 
+    # The document names exactly the photos the folder now holds.
+    document = customer_document(
+        job_id,
+        [p for p in planned_photos(job_id, rows, current) if p.image_id in kept_ids],
+    )
+    data = render_json(document)
+    digest = hashlib.sha256(data).hexdigest()
     expose_key = layout.gallery_expose_key(job_id)
-    if job.gallery_expose_hash != job.expose_hash or not rt.storage.exists(expose_key):
-        rt.storage.copy(layout.job_expose_key(job_id), expose_key)
-        report.expose_mirrored = True
-    report.image_count = len(keep)
+    if job.gallery_expose_hash != digest or not rt.storage.exists(expose_key):
+        rt.storage.write_bytes(expose_key, data)
+        report.expose_written = True
+    report.image_count = document.image_count
     if released:  # applied for a release: release_gallery moves the state
-        rt.registry.update_job(job_id, gallery_expose_hash=job.expose_hash)
+        rt.registry.update_job(job_id, gallery_expose_hash=digest)
         report.gallery_status = GalleryStatus.DRAFT_READY.value
         return report
-    event = GalleryEvent.DRAFT_SYNCED if processed else GalleryEvent.DRAFT_EMPTIED
+    changed = bool(report.copied or report.deleted or job.gallery_expose_hash != digest)
+    event = GalleryEvent.DRAFT_SYNCED if keep else GalleryEvent.DRAFT_EMPTIED
+    outbox = _draft_event(job_id, report.image_count, False) if changed and keep else None
     _, (status, _) = rt.registry.transition_gallery(
-        job_id, event, gallery_expose_hash=job.expose_hash
+        job_id, event, outbox, gallery_expose_hash=digest
     )
     report.gallery_status = status.value
     return report

@@ -130,8 +130,25 @@ def gallery_image_key(job_id: str, filename: str) -> str:
     return f"{gallery_images_prefix(job_id)}/{check_filename(filename)}"
 
 
+def gallery_previews_prefix(job_id: str, size: ThumbSize) -> str:
+    return f"{gallery_prefix(job_id)}/previews/{size.value}"
+
+
+def gallery_preview_key(job_id: str, filename: str, size: ThumbSize) -> str:
+    """The released copy of a photo's preview: changed only with the gallery, unlike thumbs/."""
+    return f"{gallery_previews_prefix(job_id, size)}/{check_filename(filename)}"
+
+
 def gallery_expose_key(job_id: str) -> str:
     return f"{gallery_prefix(job_id)}/expose.json"
+
+
+def gallery_relative(job_id: str, key: str) -> str:
+    """A gallery key as the customer's document names it: relative to gallery/."""
+    prefix = f"{gallery_prefix(job_id)}/"
+    if not key.startswith(prefix):
+        raise LayoutError(f"{key!r} is not inside the gallery of job {job_id}")
+    return key.removeprefix(prefix)
 
 
 def job_folders(job_id: str) -> tuple[str, ...]:

@@ -338,7 +338,8 @@ class ImageProblem(BaseModel):
 
 
 class JobExpose(BaseModel):
-    """pipeline/meta/job_expose.json (mirrored to gallery/expose.json): brief section 6."""
+    """pipeline/meta/job_expose.json: brief section 6, complete and internal (errors, privacy
+    findings, providers, storage paths). The customer gets `GalleryExpose` instead."""
 
     schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
     job_id: str = Field(description="The job (folder under pix-jobs/).")
@@ -358,3 +359,58 @@ class JobExpose(BaseModel):
         description="Per category (faces, licence_plates, logos, text): findings over the job."
     )
     errors: list[ImageProblem] = Field(description="Images with status 'error'.")
+
+
+class GalleryPreview(BaseModel):
+    """One preview of a gallery photo, released with the gallery."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="Path relative to gallery/, e.g. `previews/400/IMG_1.jpg`.")
+    width: int = Field(description="Width in pixels.")
+    height: int = Field(description="Height in pixels.")
+
+
+class GalleryPhoto(BaseModel):
+    """One photo of the customer's gallery."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_id: str = Field(description="Stable id of the photo; kept when it is replaced.")
+    filename: str = Field(description="The photo's file name in gallery/images/.")
+    file: str = Field(description="Path relative to gallery/, e.g. `images/IMG_1.jpg`.")
+    width: int | None = Field(description="Width in pixels, upright (EXIF orientation applied).")
+    height: int | None = Field(description="Height in pixels, upright.")
+    preview_small: GalleryPreview = Field(description="JPEG preview with a 400 px long edge.")
+    preview_large: GalleryPreview = Field(description="JPEG preview with a 1600 px long edge.")
+    caption_short: str | None = Field(default=None, description="A few words for a tile.")
+    caption_long: str | None = Field(default=None, description="A sentence or two.")
+    room_type: RoomType | None = Field(default=None, description="Which room the photo shows.")
+    view_type: ViewType | None = Field(default=None, description="Interior, exterior, …")
+    objects: list[str] = Field(default_factory=list, description="Things seen in the photo.")
+
+
+class GalleryCaption(BaseModel):
+    """The captions of one gallery photo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(description="The photo's file name in gallery/images/.")
+    caption_short: str | None = Field(description="A few words.")
+    caption_long: str | None = Field(description="A sentence or two.")
+
+
+class GalleryExpose(BaseModel):
+    """gallery/expose.json: the customer's document. Only the photos of the gallery, with
+    their files under gallery/; never errors, privacy findings, hashes, providers or paths
+    outside gallery/. It changes only with the gallery (draft sync, or a release)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
+    job_id: str = Field(description="The job (folder under pix-jobs/).")
+    image_count: int = Field(description="Photos in the gallery.")
+    images: list[GalleryPhoto] = Field(description="The gallery's photos, in filename order.")
+    captions: list[GalleryCaption] = Field(description="Captions of the photos that have one.")
+    room_types: dict[str, list[str]] = Field(description="Room type -> file names.")
+    view_types: dict[str, list[str]] = Field(description="View type -> file names.")

@@ -1,4 +1,9 @@
-"""Brief 8: Daniel's release makes the gallery customer-visible and notifies the customer."""
+"""Brief 8: Daniel's release makes the gallery customer-visible and queues its notification.
+
+The notification is an outbox row written in the release's own transaction; delivering it is
+the outbox's job (`pix_pipeline.notify.outbox`), so a receiver that is down never fails a
+release.
+"""
 
 import functools
 import logging
@@ -6,26 +11,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from pix_pipeline.domain import layout
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     GalleryReport,
-    gallery_changes,
+    release_changes,
     shows_in_gallery,
     sync_gallery,
 )
-from pix_pipeline.domain.models import (
-    GalleryStatus,
-    GalleryVisibility,
-    ImageMeta,
-    ImageStatus,
-)
-from pix_pipeline.domain.notify import Notification
-from pix_pipeline.registry.schema import ImageRow, JobRow, NotificationRow
+from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageMeta, ImageStatus
+from pix_pipeline.notify.events import EventKind
+from pix_pipeline.registry.repository import OutboxEvent
+from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-NOTIFICATION_KIND = "gallery_released"
 
 
 class Refusal(StrEnum):
@@ -69,7 +69,9 @@ class ReleaseCheck:
         if self.refusal is Refusal.NOTHING_PENDING:
             when = f"{self.released_at:%Y-%m-%d %H:%M} UTC" if self.released_at else "earlier"
             return (
-                f"job {job_id} was released on {when} and has no pending update: nothing to release"
+                f"job {job_id} was released on {when} and has no pending update: nothing to"
+                " release (its notification is delivered by notification_outbox_sensor; a failed"
+                " one is retried with retry_notifications)"
             )
         if self.refusal is Refusal.NO_PHOTOS:
             return (
@@ -112,13 +114,19 @@ def unchecked_categories(row: ImageRow) -> list[str]:
 
 
 def check_release(
-    job: JobRow | None, rows: list[ImageRow], *, approved_by: str, acknowledged: bool
+    job: JobRow | None,
+    rows: list[ImageRow],
+    *,
+    changes: list[GalleryChange],
+    approved_by: str,
+    acknowledged: bool,
 ) -> ReleaseCheck:
     """The one answer to "may this gallery be released now, and if not, why".
 
     Refused without an approver, for an unknown job, for a released gallery without pending
     changes, without a photo to show, and while a photo that would be shown carries privacy
-    findings that are neither checked nor acknowledged for this release.
+    findings that are neither checked nor acknowledged for this release. `changes` is what the
+    release would apply (`gallery.release_changes`).
     """
     if job is None:
         return ReleaseCheck("", Refusal.NOT_REGISTERED)
@@ -126,7 +134,6 @@ def check_release(
     counts = {status.value: sum(1 for r in rows if r.status == status) for status in ImageStatus}
     counts["hidden"] = sum(1 for r in rows if r.hidden_at is not None and r.status != "removed")
     findings = privacy_findings(rows)
-    changes = gallery_changes(job, rows)
     check = functools.partial(
         ReleaseCheck,
         job.job_id,
@@ -153,32 +160,12 @@ class ReleaseReport:
     job_id: str
     release_number: int
     image_count: int
+    notification_id: int
+    webhook_id: str
     changes: list[str] = field(default_factory=list)
     privacy_findings: dict[str, list[str]] = field(default_factory=dict)
-    notifications_sent: int = 0
-    notifications_failed: list[str] = field(default_factory=list)
-    # What the release did to gallery/; None when it only retried the notification.
+    # What the release did to gallery/.
     gallery: GalleryReport | None = None
-
-
-def _to_notification(row: NotificationRow) -> Notification:
-    return Notification(row.id, row.job_id, row.kind, row.release_number, dict(row.payload))
-
-
-def deliver_pending(rt: Runtime, job_id: str) -> tuple[int, list[str]]:
-    """Hand every undelivered notification of the job to the notifier; (sent, failures)."""
-    sent, failures = 0, []
-    for row in rt.registry.pending_notifications(job_id):
-        try:
-            rt.notifier.notify(_to_notification(row))
-        except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            rt.registry.mark_notification(row.id, sent=False, error=message)
-            failures.append(f"notification {row.id}: {message}")
-            continue
-        rt.registry.mark_notification(row.id, sent=True, error=None)
-        sent += 1
-    return sent, failures
 
 
 def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
@@ -203,7 +190,7 @@ def release_gallery(
     note: str = "",
     acknowledge_privacy_findings: bool = False,
 ) -> ReleaseReport:
-    """Apply pending gallery changes, make the gallery visible, notify the customer once.
+    """Apply pending gallery changes, make the gallery visible, queue one gallery.released.
 
     Refused while any image to be shown carries privacy findings (faces, licence plates,
     logos, text) that the release does not acknowledge.
@@ -220,18 +207,13 @@ def _release(
         verdict = ReleaseCheck(job_id, Refusal.NOT_REGISTERED)
         raise ReleaseRefused(verdict.message(), verdict)
     rows = rt.registry.images_of_job(job_id)
-    already = job.gallery_visibility == GalleryVisibility.CUSTOMER
-    if already and job.gallery_status != GalleryStatus.UPDATE_PENDING:
-        sent, failures = deliver_pending(rt, job_id)
-        if sent or failures:  # a retried release whose notification had not gone out yet
-            return ReleaseReport(
-                job_id,
-                job.release_count,
-                sum(1 for r in rows if r.gallery_hash),
-                notifications_sent=sent,
-                notifications_failed=failures,
-            )
-    verdict = check_release(job, rows, approved_by=approved_by, acknowledged=acknowledged)
+    verdict = check_release(
+        job,
+        rows,
+        changes=release_changes(rt, job, rows),
+        approved_by=approved_by,
+        acknowledged=acknowledged,
+    )
     if not verdict.allowed:
         raise ReleaseRefused(verdict.message(), verdict)
     changes = [change.describe() for change in verdict.changes]
@@ -241,19 +223,23 @@ def _release(
         job_id=job_id,
         approved_by=approved_by,
         note=note,
-        kind=NOTIFICATION_KIND,
-        payload={"job_id": job_id, "image_count": gallery.image_count},
+        payload={
+            "job_id": job_id,
+            "image_count": gallery.image_count,
+            "approved_by": approved_by,
+            "expose_key": layout.gallery_expose_key(job_id),
+        },
+        kind=EventKind.RELEASED.value,
     )
     log.info("job %s released by %s (%d images)", job_id, approved_by, gallery.image_count)
-    sent, failures = deliver_pending(rt, job_id)
     return ReleaseReport(
         job_id,
         notification.release_number,
         gallery.image_count,
+        notification.id,
+        notification.webhook_id,
         changes=changes,
         privacy_findings=findings,
-        notifications_sent=sent,
-        notifications_failed=failures,
         gallery=gallery,
     )
 
@@ -272,7 +258,8 @@ def check_revoke(job: JobRow | None, *, revoked_by: str) -> Refusal | None:
 def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "") -> GalleryReport:
     """Return a released gallery to internal; pending changes then reach the draft.
 
-    Returns what the sync did to the (now internal) gallery. The customer is not notified.
+    Returns what the sync did to the (now internal) gallery. A gallery.revoked event is queued
+    for the web backend.
     """
     with rt.registry.gallery_lock(job_id):
         job = rt.registry.get_job(job_id)
@@ -286,7 +273,19 @@ def revoke_gallery(rt: Runtime, job_id: str, *, revoked_by: str, note: str = "")
             )
         if refusal is Refusal.NO_APPROVER:
             raise ReleaseRefused("revoked_by must name who revokes the release")
-        rt.registry.record_revoke(job_id=job_id, revoked_by=revoked_by, note=note)
+        rt.registry.record_revoke(
+            job_id=job_id,
+            revoked_by=revoked_by,
+            note=note,
+            outbox=OutboxEvent(
+                EventKind.REVOKED.value,
+                {
+                    "job_id": job_id,
+                    "revoked_by": revoked_by,
+                    "expose_key": layout.gallery_expose_key(job_id),
+                },
+            ),
+        )
         log.info("job %s: release revoked by %s", job_id, revoked_by)
     # Internal again, so the draft may follow the pipeline: apply what waited for a release.
     return sync_gallery(rt, job_id)

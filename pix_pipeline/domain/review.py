@@ -11,7 +11,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import GalleryChange, shows_in_gallery, sync_gallery
+from pix_pipeline.domain.gallery import (
+    GalleryChange,
+    release_changes,
+    shows_in_gallery,
+    sync_gallery,
+)
 from pix_pipeline.domain.models import (
     PRIVACY_CATEGORIES,
     ImageMeta,
@@ -189,27 +194,37 @@ def _page_order(photo: PhotoReview) -> tuple[int, str]:
     return (0 if photo.failed else 1, photo.filename)
 
 
-def job_review(registry: Registry, job_id: str) -> JobReview | None:
+def job_review(rt: Runtime, job_id: str) -> JobReview | None:
     """The job page's content; None for a job the registry does not know."""
     if not layout.is_valid_job_id(job_id):
         return None
-    job = registry.get_job(job_id)
+    job = rt.registry.get_job(job_id)
     if job is None:
         return None
-    rows = [r for r in registry.images_of_job(job_id) if r.status != ImageStatus.REMOVED]
+    all_rows = rt.registry.images_of_job(job_id)
+    rows = [r for r in all_rows if r.status != ImageStatus.REMOVED]
     photos = sorted((photo_review(r) for r in rows), key=_page_order)
     # The form's preview: would it go ahead with the box unticked, and what would it bring.
-    check = check_release(job, rows, approved_by="-", acknowledged=False)
+    check = check_release(
+        job,
+        all_rows,
+        changes=release_changes(rt, job, all_rows),
+        approved_by="-",
+        acknowledged=False,
+    )
     return JobReview(job=job, photos=photos, release=check, changes=check.changes)
 
 
 def release_check(
-    registry: Registry, job_id: str, *, approved_by: str, acknowledged: bool
+    rt: Runtime, job_id: str, *, approved_by: str, acknowledged: bool
 ) -> ReleaseCheck:
     """The release gate of release_gallery, asked before its run is launched."""
-    job = registry.get_job(job_id) if layout.is_valid_job_id(job_id) else None
-    rows = registry.images_of_job(job_id) if job is not None else []
-    return check_release(job, rows, approved_by=approved_by, acknowledged=acknowledged)
+    job = rt.registry.get_job(job_id) if layout.is_valid_job_id(job_id) else None
+    rows = rt.registry.images_of_job(job_id) if job is not None else []
+    changes = release_changes(rt, job, rows) if job is not None else []
+    return check_release(
+        job, rows, changes=changes, approved_by=approved_by, acknowledged=acknowledged
+    )
 
 
 @dataclass(frozen=True)

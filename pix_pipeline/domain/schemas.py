@@ -15,24 +15,26 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pix_pipeline.domain.models import ImageMeta, JobExpose
+from pix_pipeline.domain.models import GalleryExpose, ImageMeta, JobExpose
 
 # file stem -> (model, where the document lives, what it is)
 DOCUMENTS: dict[str, tuple[type[BaseModel], str, str]] = {
     "image_meta": (
         ImageMeta,
         "pipeline/meta/images/{image_id}.json",
-        "Everything known about one image.",
+        "Internal: everything known about one image, for Daniel, the desk and the pipeline.",
     ),
     "job_expose": (
         JobExpose,
         "pipeline/meta/job_expose.json",
-        "The job aggregated for the property exposé.",
+        "Internal: the job aggregated for the property exposé, complete with errors and"
+        " privacy findings. Never shown to the customer.",
     ),
     "gallery_expose": (
-        JobExpose,
+        GalleryExpose,
         "gallery/expose.json",
-        "The customer gallery's copy of job_expose.json, as of the last sync or release.",
+        "Public: the customer's document, as of the last draft sync or release. Only the"
+        " gallery's photos; every path in it is relative to gallery/.",
     ),
 }
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "schemas"

@@ -154,6 +154,45 @@ class ListingState:
     removal_hold_since: datetime | None = None
 
 
+@dataclass(frozen=True)
+class OutboxEvent:
+    """An event to queue in the transaction of the change it announces."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+def _queue_event(
+    session: Session, job_id: str, event: OutboxEvent, now: datetime
+) -> NotificationRow:
+    """Add one outbox row for the job's current release, due at once."""
+    release_number = session.execute(
+        select(JobRow.release_count).where(JobRow.job_id == job_id)
+    ).scalar_one()
+    last = session.execute(
+        select(func.max(NotificationRow.sequence)).where(
+            NotificationRow.job_id == job_id,
+            NotificationRow.kind == event.kind,
+            NotificationRow.release_number == release_number,
+        )
+    ).scalar_one_or_none()
+    row = NotificationRow(
+        job_id=job_id,
+        kind=event.kind,
+        release_number=release_number,
+        sequence=0 if last is None else last + 1,
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        payload={**event.payload, "release_number": release_number},
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def as_utc(moment: datetime | None) -> Any:
     """SQLite hands timestamps back without their zone; every stored one is UTC."""
     if moment is not None and moment.tzinfo is None:
@@ -663,11 +702,17 @@ class Registry:
     # -- release ------------------------------------------------------------------------
 
     def transition_gallery(
-        self, job_id: str, event: GalleryEvent, **values: Any
+        self, job_id: str, event: GalleryEvent, outbox: OutboxEvent | None = None, **values: Any
     ) -> tuple[GalleryState, GalleryState]:
-        """Move the job's gallery by `event` (and set `values`); returns (before, after)."""
+        """Move the job's gallery by `event` (and set `values`); returns (before, after).
+
+        `outbox`, when given, is queued in the same transaction.
+        """
         with self.session() as s:
-            return _transition(s, job_id, event, values)
+            moved = _transition(s, job_id, event, values)
+            if outbox is not None:
+                _queue_event(s, job_id, outbox, utcnow())
+            return moved
 
     def record_release(
         self,
@@ -675,8 +720,8 @@ class Registry:
         job_id: str,
         approved_by: str,
         note: str,
-        kind: str,
         payload: dict[str, Any],
+        kind: str = "gallery.released",
     ) -> NotificationRow:
         """Make the gallery customer-visible and queue exactly one notification, atomically."""
         now = utcnow()
@@ -697,33 +742,29 @@ class Registry:
                     "release_note": note,
                 },
             )
-            notification = NotificationRow(
-                job_id=job_id,
-                kind=kind,
-                release_number=release_number,
-                payload={**payload, "release_number": release_number},
-                status="pending",
-            )
-            s.add(notification)
-            s.flush()
-            return notification
+            return _queue_event(s, job_id, OutboxEvent(kind, payload), now)
 
-    def record_revoke(self, *, job_id: str, revoked_by: str, note: str) -> None:
+    def record_revoke(
+        self, *, job_id: str, revoked_by: str, note: str, outbox: OutboxEvent | None = None
+    ) -> None:
         """Return a released gallery to internal, recording who did it and why."""
         now = utcnow()
         self.transition_gallery(
             job_id,
             GalleryEvent.REVOKE,
+            outbox,
             revoked_at=now,
             revoked_by=revoked_by,
             revoke_note=note,
             last_activity_at=now,
         )
 
+    # -- notification outbox ------------------------------------------------------------
+
     def pending_notifications(self, job_id: str) -> list[NotificationRow]:
         with self.session() as s:
             stmt = select(NotificationRow).where(
-                NotificationRow.job_id == job_id, NotificationRow.status != "sent"
+                NotificationRow.job_id == job_id, NotificationRow.status == "pending"
             )
             return list(s.scalars(stmt.order_by(NotificationRow.id)))
 
@@ -732,14 +773,83 @@ class Registry:
             stmt = select(NotificationRow).where(NotificationRow.job_id == job_id)
             return list(s.scalars(stmt.order_by(NotificationRow.id)))
 
-    def mark_notification(self, notification_id: int, *, sent: bool, error: str | None) -> None:
+    def get_notification(self, notification_id: int) -> NotificationRow | None:
+        with self.session() as s:
+            return s.get(NotificationRow, notification_id)
+
+    def notifications_with_status(self, status: str, limit: int = 100) -> list[NotificationRow]:
+        """Rows in `status` across all jobs, oldest first."""
+        with self.session() as s:
+            stmt = select(NotificationRow).where(NotificationRow.status == status)
+            return list(s.scalars(stmt.order_by(NotificationRow.id).limit(limit)))
+
+    def due_notifications(self, now: datetime, limit: int) -> list[NotificationRow]:
+        """Pending rows whose next attempt is due, the longest-waiting first."""
+        with self.session() as s:
+            stmt = (
+                select(NotificationRow)
+                .where(
+                    NotificationRow.status == "pending",
+                    NotificationRow.next_attempt_at <= now,
+                )
+                .order_by(NotificationRow.next_attempt_at, NotificationRow.id)
+                .limit(limit)
+            )
+            return list(s.scalars(stmt))
+
+    def claim_notification(
+        self, notification_id: int, attempts_seen: int, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Take a due row for one attempt (compare-and-set on its attempt count).
+
+        The attempt counts from here, and the row is not due again before `lease_until`: a
+        second deliverer cannot take it meanwhile, and a crashed one leaves it due later.
+        """
+        with self.session() as s:
+            result = s.execute(
+                update(NotificationRow)
+                .where(
+                    NotificationRow.id == notification_id,
+                    NotificationRow.status == "pending",
+                    NotificationRow.attempts == attempts_seen,
+                )
+                .values(
+                    attempts=attempts_seen + 1,
+                    last_attempt_at=now,
+                    next_attempt_at=lease_until,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def finish_attempt(
+        self,
+        notification_id: int,
+        attempt: int,
+        *,
+        status: str,
+        error: str | None,
+        next_attempt_at: datetime | None,
+        sent_at: datetime | None = None,
+    ) -> None:
+        """Record how attempt number `attempt` (the claimed one) ended."""
         with self.session() as s:
             s.execute(
                 update(NotificationRow)
-                .where(NotificationRow.id == notification_id)
+                .where(NotificationRow.id == notification_id, NotificationRow.attempts == attempt)
                 .values(
-                    status="sent" if sent else "failed",
-                    sent_at=utcnow() if sent else None,
+                    status=status,
                     error_message=error,
+                    next_attempt_at=next_attempt_at,
+                    sent_at=sent_at,
                 )
             )
+
+    def reset_notification(self, notification_id: int, now: datetime) -> bool:
+        """A failed row becomes pending again with a fresh set of attempts, due at once."""
+        with self.session() as s:
+            result = s.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == notification_id, NotificationRow.status == "failed")
+                .values(status="pending", attempts=0, next_attempt_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -135,20 +135,39 @@ class StepResultRow(Base):
 
 
 class NotificationRow(Base):
-    """Outbox of customer notifications: written in the release transaction, then delivered."""
+    """The outbox: one event for the web backend, written in the transaction of the change it
+    announces, then delivered by notification_outbox_sensor with retries and backoff.
+
+    `status`: `pending` (due at `next_attempt_at`), `sent` (a 2xx answer; never sent again) or
+    `failed` (gave up; `retry_notification` makes it pending again). `error_message` holds the
+    last attempt's error.
+    """
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id"), index=True)
+    # The event type: gallery.released, gallery.revoked or gallery.draft_ready.
     kind: Mapped[str] = mapped_column(String(64))
+    # The release the event belongs to (for gallery.draft_ready: the last one, 0 before any).
     release_number: Mapped[int] = mapped_column(Integer)
+    # Several events of one kind for one release (draft changes) count up from 0.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # The `webhook-id` header: the same on every attempt, so receivers can drop repeats.
+    webhook_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (
-        UniqueConstraint("job_id", "kind", "release_number", name="uq_notifications_release"),
+        UniqueConstraint(
+            "job_id", "kind", "release_number", "sequence", name="uq_notifications_event"
+        ),
+        UniqueConstraint("webhook_id", name="uq_notifications_webhook_id"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
     )

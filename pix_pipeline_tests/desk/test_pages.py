@@ -178,9 +178,9 @@ def test_a_hidden_photo_leaves_the_gallery_and_the_customer_expose(rig: Rig):
     card = article(page, "face.jpg")
     assert words.T.show in card and "daniel" in card
     # Its face no longer needs checking: only door.jpg is left.
-    assert release_check(
-        rig.runtime.registry, JOB, approved_by="x", acknowledged=False
-    ).findings == {"door.jpg": ["text"]}
+    assert release_check(rig.runtime, JOB, approved_by="x", acknowledged=False).findings == {
+        "door.jpg": ["text"]
+    }
     # A pipeline run keeps it out as well.
     assert rig.harness.run(JOB).success
     assert sorted(p.name for p in gallery.iterdir()) == ["clean.jpg", "door.jpg"]
@@ -198,7 +198,7 @@ def test_checked_findings_stop_blocking_until_the_photo_changes(rig: Rig):
         assert done.status_code == 303
     row = rig.rows()["face.jpg"]
     assert row.checked_hash == row.content_hash and row.checked_by == "daniel"
-    verdict = release_check(rig.runtime.registry, JOB, approved_by="Daniel", acknowledged=False)
+    verdict = release_check(rig.runtime, JOB, approved_by="Daniel", acknowledged=False)
     assert verdict.allowed and verdict.photos == 3
     card = article(rig.client.get(f"/jobs/{JOB}").text, "face.jpg")
     assert words.T.unmark_checked in card
@@ -208,7 +208,7 @@ def test_checked_findings_stop_blocking_until_the_photo_changes(rig: Rig):
     write_settled(rig.harness.final_input(JOB) / "face.jpg", marked((255, 0, 0), 9))
     rig.harness.tick()
     assert rig.harness.run(JOB).success
-    again = release_check(rig.runtime.registry, JOB, approved_by="Daniel", acknowledged=False)
+    again = release_check(rig.runtime, JOB, approved_by="Daniel", acknowledged=False)
     assert again.refusal is Refusal.UNCHECKED_FINDINGS and again.findings == {"face.jpg": ["faces"]}
 
 

@@ -1,10 +1,12 @@
-"""Nothing reaches the customer without Daniel's release; a release notifies exactly once.
+"""Nothing reaches the customer without Daniel's release; a release queues exactly one
+notification, and the outbox delivers it even when the receiver fails at first.
 
 The expected table below is written out here, independently of `gallery_state.TRANSITIONS`:
 every (state, event) pair is checked against it, through the registry's compare-and-set.
 """
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -22,7 +24,7 @@ from pix_pipeline.domain.gallery_state import (
     next_state,
 )
 from pix_pipeline.registry.repository import JobChanges, Registry
-from pix_pipeline.registry.schema import JobRow
+from pix_pipeline.registry.schema import JobRow, NotificationRow
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.providers import FailsOnceNotifier
@@ -129,9 +131,7 @@ def test_two_releases_racing_release_once_and_queue_one_notification(database_ur
     def release(registry: Registry) -> None:
         barrier.wait()
         try:
-            registry.record_release(
-                job_id="J1", approved_by="Daniel", note="", kind="k", payload={}
-            )
+            registry.record_release(job_id="J1", approved_by="Daniel", note="", payload={})
             outcomes.append("released")
         except (ConcurrentTransition, IllegalTransition) as exc:
             outcomes.append(type(exc).__name__)
@@ -147,6 +147,26 @@ def test_two_releases_racing_release_once_and_queue_one_notification(database_ur
     assert job is not None and (job.release_count, job.gallery_visibility) == (1, "customer")
     for registry in [setup, *registries]:
         registry.dispose()
+
+
+def kinds(harness: Harness, job_id: str) -> list[str]:
+    return [n.kind for n in harness.registry.notifications(job_id)]
+
+
+def released(harness: Harness, job_id: str) -> NotificationRow:
+    rows = [n for n in harness.registry.notifications(job_id) if n.kind == "gallery.released"]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def make_due(registry: Registry, notification_id: int) -> None:
+    """Move the next attempt to now: the backoff's wait, without sleeping through it."""
+    with registry.session() as s:
+        s.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 def deliver_two_photos(harness: Harness, job_id: str) -> None:
@@ -173,7 +193,7 @@ def test_privacy_findings_block_a_release_until_acknowledged(
             assert "2 image(s) of job FACES1 carry privacy findings" in message
             assert "IMG_0.jpg: faces" in message and "acknowledge_privacy_findings" in message
             assert stored_state(harness.registry, "FACES1") == ("draft_ready", "internal")
-            assert harness.registry.notifications("FACES1") == []
+            assert kinds(harness, "FACES1") == ["gallery.draft_ready"]
 
             released = harness.release(
                 "FACES1",
@@ -189,35 +209,50 @@ def test_privacy_findings_block_a_release_until_acknowledged(
                 "Daniel",
                 "faces are the owners, agreed",
             )
-            assert len(harness.registry.notifications("FACES1")) == 1
+            assert kinds(harness, "FACES1") == ["gallery.draft_ready", "gallery.released"]
         finally:
             harness.close()
 
 
-def test_a_retried_release_after_a_failed_notification_notifies_exactly_once(
+def test_a_release_whose_notification_fails_succeeds_and_the_outbox_delivers_it_once(
     pix_root, monkeypatch: pytest.MonkeyPatch
 ):
     import dagster as dg
 
     monkeypatch.setenv("PIX_NOTIFIER", "pix_pipeline_tests.providers:FailsOnceNotifier")
-    FailsOnceNotifier.attempts = 0
-    FailsOnceNotifier.delivered.clear()
     with dg.instance_for_test() as instance:
         harness = Harness(pix_root, instance)
         try:
             deliver_two_photos(harness, "MAIL1")
-            first = harness.release("MAIL1")
-            assert not first.success
-            assert (
-                "notification failed"
-                in first.failure_data_for_node("release_job_gallery").error.message
-            )
-            # Released already: the customer gallery stands, the notification waits.
+            FailsOnceNotifier.attempts = 1  # the draft's event goes out at once
+            harness.outbox_tick()
+            assert kinds(harness, "MAIL1") == ["gallery.draft_ready"]
+            assert harness.registry.notifications("MAIL1")[0].status == "sent"
+            FailsOnceNotifier.attempts = 0
+            FailsOnceNotifier.delivered.clear()
+            release = harness.release("MAIL1")
+            assert release.success
             assert stored_state(harness.registry, "MAIL1") == ("draft_ready", "customer")
+            messages = [e.user_message for e in instance.all_logs(release.run_id)]
+            assert any("is queued: notification_outbox_sensor delivers it" in m for m in messages)
+
+            first = harness.outbox_tick()
+            assert "ConnectionError: mail server unreachable" in first.skip_reason.skip_message
+            row = released(harness, "MAIL1")
+            assert (row.status, row.attempts, row.error_message) == (
+                "pending",
+                1,
+                "ConnectionError: mail server unreachable",
+            )
             assert FailsOnceNotifier.delivered == []
-            assert harness.release("MAIL1").success  # Daniel (or a run retry) launches again
+            harness.outbox_tick()  # not due yet: the backoff holds it
+            assert FailsOnceNotifier.attempts == 1
+            make_due(harness.registry, row.id)
+            harness.outbox_tick()
+            harness.outbox_tick()
             assert len(FailsOnceNotifier.delivered) == 1
-            assert [n.status for n in harness.registry.notifications("MAIL1")] == ["sent"]
+            row = released(harness, "MAIL1")
+            assert (row.status, row.attempts) == ("sent", 2)
             third = harness.release("MAIL1")
             assert not third.success and len(FailsOnceNotifier.delivered) == 1
         finally:
@@ -249,7 +284,20 @@ def test_revoke_takes_the_gallery_back_and_lets_pending_changes_into_the_draft(
     assert (job.gallery_status, job.gallery_visibility) == ("draft_ready", "internal")
     assert (job.revoked_by, job.revoke_note) == ("Daniel", "typo") and job.revoked_at
     assert sorted(p.name for p in gallery.iterdir()) == ["IMG_0.jpg"]
-    assert len(harness.registry.notifications("BACK1")) == 1  # the release's, none for revoking
+    assert [n.kind for n in harness.registry.notifications("BACK1")] == [
+        "gallery.draft_ready",
+        "gallery.released",
+        "gallery.draft_ready",  # the update waiting for a release
+        "gallery.revoked",
+        "gallery.draft_ready",  # the draft took the update
+    ]
+    revoked = harness.registry.notifications("BACK1")[3]
+    assert revoked.payload == {
+        "job_id": "BACK1",
+        "release_number": 1,
+        "revoked_by": "Daniel",
+        "expose_key": "pix-jobs/BACK1/gallery/expose.json",
+    }
 
     again = revoke.execute_in_process(
         instance=harness.instance, partition_key="BACK1", raise_on_error=False

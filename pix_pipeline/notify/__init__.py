@@ -1,0 +1,1 @@
+"""Outbox delivery: the events the pipeline announces, the notifiers (log, webhook), retries."""
