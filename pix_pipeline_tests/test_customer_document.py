@@ -14,6 +14,9 @@ import jsonschema
 import pytest
 
 from pix_pipeline.domain.gallery import shows_in_gallery
+from pix_pipeline.domain.review import hide_photo
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import load_settings
 from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes, write_settled
@@ -166,20 +169,29 @@ def test_the_customers_document_holds_no_internal_data_after_broken_files_and_fi
 
 
 def test_photos_not_shown_in_the_gallery_never_reach_the_customer(harness: Harness):
-    """Failed and removed photos (and, with hiding, hidden ones) have no file under gallery/
-    and no entry in the customer's document: shows_in_gallery decides for all of them."""
+    """Failed, removed and hidden photos have no file under gallery/ and no entry in the
+    customer's document: shows_in_gallery decides for all of them."""
     h = harness
     deliver(h, "IMG_0.jpg", good(0))
     deliver(h, "IMG_1.jpg", good(1))
     deliver(h, "removed.jpg", good(2))
+    deliver(h, "hidden.jpg", good(3))
     deliver(h, "screenshot.jpg", png_bytes())
     h.tick_and_run()
     (h.final_input(JOB) / "removed.jpg").unlink()
     h.tick_and_run()
+    hidden = {r.filename: r for r in h.registry.images_of_job(JOB)}["hidden.jpg"]
+    assert hidden.status == "processed" and gallery_files(h)  # in the draft until Daniel hides it
+    rt = build_runtime(load_settings())
+    try:
+        assert hide_photo(rt, JOB, hidden.image_id, hidden=True, by="Daniel")
+    finally:
+        rt.close()
+    h.tick_and_run()  # a later run keeps it out as well
 
     rows = h.registry.images_of_job(JOB)
     withheld = [r for r in rows if not shows_in_gallery(r)]
-    assert {r.filename for r in withheld} == {"removed.jpg", "screenshot.jpg"}
+    assert {r.filename for r in withheld} == {"removed.jpg", "screenshot.jpg", "hidden.jpg"}
     text = h.job_path(JOB, "gallery/expose.json").read_text(encoding="utf-8")
     files = gallery_files(h)
     for row in withheld:
