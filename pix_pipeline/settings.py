@@ -39,7 +39,7 @@ class PrivacyThresholds:
     face_min_size: float = 0.028
     face_input_side: int = 960
     ocr_detection_side: int = 960
-    ocr_tile_side: int = 960
+    ocr_small_photo_side: int = 1280
     threads: int = 1
 
     def digest(self) -> str:
@@ -166,10 +166,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_PRIVACY_FACE_MIN_SIZE": ("0.028", "Smallest face, as a fraction of the shorter side."),
     "PIX_PRIVACY_FACE_INPUT_SIDE": ("960", "Long edge (px) the face detector works on."),
     "PIX_PRIVACY_OCR_DETECTION_SIDE": ("960", "Long edge (px) the text detector works on."),
-    "PIX_PRIVACY_OCR_TILE_SIDE": (
-        "960",
-        "Long edge (px) of each quarter of the photo that a second text pass reads where"
-        " the first found nothing (0: no second pass).",
+    "PIX_PRIVACY_OCR_SMALL_PHOTO_SIDE": (
+        "1280",
+        "Long edge (px) up to which a photo smaller than the detection size is enlarged"
+        " (twice at most) for the text detector.",
     ),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
 }
@@ -331,9 +331,6 @@ def _parse_privacy(get: Callable[[str, str], str]) -> PrivacyThresholds:
     for name, value in scores.items():
         if value > 1:
             raise SettingsError(f"{name} must be at most 1, got {value!r}")
-    tile_side = number("PIX_PRIVACY_OCR_TILE_SIDE", d.ocr_tile_side, int, 0)
-    if 0 < tile_side < 320:
-        raise SettingsError(f"PIX_PRIVACY_OCR_TILE_SIDE must be 0 or at least 320, got {tile_side}")
     return PrivacyThresholds(
         text_min_score=scores["PIX_PRIVACY_TEXT_MIN_SCORE"],
         plate_min_score=scores["PIX_PRIVACY_PLATE_MIN_SCORE"],
@@ -341,6 +338,8 @@ def _parse_privacy(get: Callable[[str, str], str]) -> PrivacyThresholds:
         face_min_size=scores["PIX_PRIVACY_FACE_MIN_SIZE"],
         face_input_side=number("PIX_PRIVACY_FACE_INPUT_SIDE", d.face_input_side, int, 320),
         ocr_detection_side=number("PIX_PRIVACY_OCR_DETECTION_SIDE", d.ocr_detection_side, int, 320),
-        ocr_tile_side=tile_side,
+        ocr_small_photo_side=number(
+            "PIX_PRIVACY_OCR_SMALL_PHOTO_SIDE", d.ocr_small_photo_side, int, 320
+        ),
         threads=number("PIX_ANALYSIS_THREADS", d.threads, int, 1),
     )

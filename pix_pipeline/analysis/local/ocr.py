@@ -37,9 +37,7 @@ class TextReader:
     _import_lock = threading.Lock()
     _importing: threading.Thread | None = None
 
-    def __init__(
-        self, threads: int = 1, detection_side: int = 640, min_score: float = 0.3
-    ) -> None:
+    def __init__(self, threads: int = 1, detection_side: int = 640, min_score: float = 0.3) -> None:
         self.threads = threads
         self.detection_side = detection_side
         self.min_score = min_score

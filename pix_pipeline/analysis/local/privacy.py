@@ -1,9 +1,8 @@
 """The local privacy check (brief 5.2 b): faces, licence plates, text and house numbers.
 
 Runs on the upright 1600 px preview, never on the full raster: faces with CenterFace, text
-with RapidOCR (a pass over the whole preview, then a closer pass over each quarter where the
-first found nothing), plates and house numbers from the shape of what OCR read. Logos have no
-local model and stay `not_checked`.
+with RapidOCR, plates and house numbers from the shape of what OCR read and where it stands.
+Logos have no local model and stay `not_checked`.
 
 Only findings at or above their category's reporting threshold are reported, so a category
 is `detected` exactly when it lists a finding that should stop a release.
@@ -26,9 +25,11 @@ from pix_pipeline.domain.models import Box, CategoryResult, Detection, Finding, 
 from pix_pipeline.settings import PrivacyThresholds
 
 PROVIDER_VERSION = "local/2"
-# A single character is only a finding when it is a digit (house number "4") read with near
-# certainty: single letters and symbols are what OCR hallucinates on tiles and wood grain.
+# Short lines need a surer reading: one or two characters, or one character repeated ("LL",
+# "000"), are what OCR reads into tiles, wood grain and railings. A single character is only a
+# finding when it is a digit (house number "4").
 SINGLE_CHARACTER_MIN_SCORE = 0.9
+TWO_CHARACTER_MIN_SCORE = 0.8
 # The detector sometimes takes a large part of the frame for one "line" and reads a character
 # into it; a line that tall must be read with near certainty (a close-up house number is).
 TALL_LINE = 0.3
@@ -38,19 +39,9 @@ TALL_LINE_MIN_SCORE = 0.9
 HOUSE_NUMBER_MIN_SCORE = 0.75
 # Lines scored below this are never used, not even to assemble a plate.
 OCR_FLOOR = 0.3
-# The quarters of the second text pass overlap by this share of the photo, so lettering on a
-# quarter's edge is whole in one of them.
-TILE_OVERLAP = 0.1
-
-
-def overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box's area: 1.0 when one box lies inside the other."""
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a.x1 - a.x0) * (a.y1 - a.y0), (b.x1 - b.x0) * (b.y1 - b.y0))
-    return (w * h) / smaller if smaller > 0 else 0.0
+# Photos smaller than the detection size are enlarged by at most this factor: more makes
+# OCR read letters into wallpaper and tiles (measured on 256 px interiors).
+MAX_ENLARGEMENT = 2.0
 
 
 def union(a: Box, b: Box) -> Box:
@@ -151,9 +142,13 @@ def counts_as_text(line: TextLine, min_score: float) -> bool:
     if _height(line.box) > TALL_LINE and line.score < TALL_LINE_MIN_SCORE:
         return False
     alnum = _alnum(line.text)
-    if len(alnum) >= 2:
-        return True
-    return len(alnum) == 1 and alnum.isdigit() and line.score >= SINGLE_CHARACTER_MIN_SCORE
+    if len(alnum) == 1:
+        return alnum.isdigit() and line.score >= SINGLE_CHARACTER_MIN_SCORE
+    if len(set(alnum.upper())) == 1 and line.score < SINGLE_CHARACTER_MIN_SCORE:
+        return False
+    if len(alnum) == 2:
+        return line.score >= TWO_CHARACTER_MIN_SCORE
+    return len(alnum) > 2
 
 
 def in_phrase(line: TextLine, others: list[TextLine]) -> bool:
@@ -199,35 +194,6 @@ def classify(
     return plates, items
 
 
-def _tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """The four overlapping quarters of a width x height image, as pixel boxes."""
-    tiles = []
-    half = 0.5 + TILE_OVERLAP / 2
-    for fx in (0.0, 1 - half):
-        for fy in (0.0, 1 - half):
-            x0, y0 = int(width * fx), int(height * fy)
-            tiles.append((x0, y0, min(width, round(x0 + width * half)), min(height, y0 + round(height * half))))
-    return tiles
-
-
-def _to_parent(line: TextLine, tile: tuple[int, int, int, int], size: tuple[int, int]) -> TextLine:
-    x0, y0, x1, y1 = tile
-    w, h = x1 - x0, y1 - y0
-    width, height = size
-    b = line.box
-    box = Box(
-        x0=(x0 + b.x0 * w) / width,
-        y0=(y0 + b.y0 * h) / height,
-        x1=(x0 + b.x1 * w) / width,
-        y1=(y0 + b.y1 * h) / height,
-    )
-    return TextLine(line.text, line.score, box)
-
-
-def _enlarged_to(image: Image.Image, side: int) -> Image.Image:
-    return image if max(image.size) >= side else _scaled_to(image, side)
-
-
 def _scaled_to(image: Image.Image, side: int) -> Image.Image:
     """`image` with its long side at `side` px, up or down."""
     width, height = image.size
@@ -248,6 +214,7 @@ class LocalPrivacyChecks:
         self.models = f"{ocr_version()}, {face_model_version()}"
         self.identity = f"{PROVIDER_VERSION} ({self.models}; thresholds {t.digest()})"
         self.reader = TextReader(t.threads, t.ocr_detection_side, OCR_FLOOR)
+        self.small_reader = TextReader(t.threads, t.ocr_small_photo_side, OCR_FLOOR)
         self.faces = FaceDetector(
             input_side=t.face_input_side, threshold=t.face_min_score, threads=t.threads
         )
@@ -261,29 +228,20 @@ class LocalPrivacyChecks:
         return _category([Detection(label="face", score=h.score, box=h.box) for h in hits])
 
     def read_text(self, image: Image.Image) -> list[TextLine]:
-        """OCR lines over the whole image, then over each quarter where none counted.
+        """OCR lines of the whole image.
 
-        The first pass sees the photo at the detection size; a quarter scaled to the tile
-        size sees small lettering (a house number on a facade, a watermark) at about twice
-        that resolution. Quarters that already hold a counted line are not read again.
+        A photo larger than the detection size goes in whole: the engine detects on a copy
+        scaled to that size and reads each line from the full-size preview. A smaller photo
+        (a preview of a photo under 1600 px) has less detail for the same lettering: it is
+        enlarged up to twice, to at most the small-photo size, and detected at that size
+        by a second engine, created only when such a photo comes.
         """
         t = self.thresholds
-        # Small photos are enlarged to the detection size; larger ones go in whole: the
-        # engine detects on a copy scaled to that size and reads each line at full size.
-        lines = self.reader.read(_enlarged_to(image, t.ocr_detection_side))
-        if t.ocr_tile_side <= 0:
-            return lines
-        counted = [ln for ln in lines if counts_as_text(ln, min(t.text_min_score, t.plate_min_score))]
-        width, height = image.size
-        for tile in _tiles(width, height):
-            x0, y0, x1, y1 = tile
-            area = Box(x0=x0 / width, y0=y0 / height, x1=x1 / width, y1=y1 / height)
-            if any(overlap(area, ln.box) > 0.9 for ln in counted):
-                continue
-            crop = _scaled_to(image.crop(tile), t.ocr_tile_side)
-            found = [_to_parent(ln, tile, (width, height)) for ln in self.reader.read(crop)]
-            lines += [f for f in found if all(overlap(f.box, ln.box) < 0.5 for ln in lines)]
-        return lines
+        long_side = max(image.size)
+        if long_side >= t.ocr_detection_side:
+            return self.reader.read(image)
+        target = min(round(long_side * MAX_ENLARGEMENT), t.ocr_small_photo_side)
+        return self.small_reader.read(_scaled_to(image, max(target, long_side)))
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
         if image is None:

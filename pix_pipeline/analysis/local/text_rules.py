@@ -91,7 +91,8 @@ _COMPACT = re.compile("^(?:" + "|".join(_COMPACT_FORMATS) + ")$")
 _GROUPED = (
     re.compile(r"^[A-ZÄÖÜ]{1,3} [A-Z]{1,2} \d{1,4}[EH]?$"),
     re.compile(r"^[A-ZÄÖÜ]{1,3} [A-Z]{1,2}\d{1,4}[EH]?$"),
-    re.compile(r"^[A-Z]{1,3} \d{2,6}(?: ?[A-Z]{1,2})?$"),
+    # At least five characters: "W 315" on a street sign is a direction and a number.
+    re.compile(r"^(?=(?:\w ?){5})[A-Z]{1,3} \d{3,6}(?: ?[A-Z]{1,2})?$"),
     re.compile(r"^[A-Z]{2} \d{2} \d{3}$"),
 )
 # Three groups of one kind each (letters or digits), six or seven characters: the Dutch
