@@ -267,3 +267,15 @@ def test_short_and_repeated_strings_need_a_sure_reading():
     ]
     _, items = classify(lines, PrivacyThresholds())
     assert [(d.label, d.text) for d in items] == [("house_number", "7")]
+
+
+def test_the_result_records_models_and_every_cut_off_and_a_change_re_checks():
+    default = LocalPrivacyChecks(PrivacyThresholds())
+    stricter = LocalPrivacyChecks(PrivacyThresholds(face_min_score=0.7))
+    assert default.identity != stricter.identity
+    assert default.identity.startswith("local/2 (rapidocr-") and "centerface-" in default.identity
+    result = default.analyze(as_preview(room()))
+    assert result.thresholds["face_min_score"] == 0.6
+    assert result.thresholds["house_number_min_score"] == 0.75
+    assert result.thresholds["ocr_detection_side"] == 960
+    assert result.provider == default.identity

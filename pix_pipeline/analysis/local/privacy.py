@@ -8,12 +8,14 @@ Only findings at or above their category's reporting threshold are reported, so 
 is `detected` exactly when it lists a finding that should stop a release.
 """
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import asdict
 
 from PIL import Image
 
-from pix_pipeline.analysis.local.faces import FaceDetector, FaceModelUnavailable
+from pix_pipeline.analysis.local.faces import NMS_OVERLAP, FaceDetector, FaceModelUnavailable
 from pix_pipeline.analysis.local.faces import model_version as face_model_version
 from pix_pipeline.analysis.local.ocr import TextLine, TextReader, ocr_version
 from pix_pipeline.analysis.local.text_rules import (
@@ -212,7 +214,20 @@ class LocalPrivacyChecks:
     def __init__(self, thresholds: PrivacyThresholds | None = None) -> None:
         self.thresholds = t = thresholds or PrivacyThresholds()
         self.models = f"{ocr_version()}, {face_model_version()}"
-        self.identity = f"{PROVIDER_VERSION} ({self.models}; thresholds {t.digest()})"
+        # Settings and the rules' fixed cut-offs alike: every number a finding depends on is
+        # in the result and, through the digest, in the step's input fingerprint.
+        self.cutoffs = {k: float(v) for k, v in asdict(t).items()} | {
+            "single_character_min_score": SINGLE_CHARACTER_MIN_SCORE,
+            "two_character_min_score": TWO_CHARACTER_MIN_SCORE,
+            "tall_line": TALL_LINE,
+            "tall_line_min_score": TALL_LINE_MIN_SCORE,
+            "house_number_min_score": HOUSE_NUMBER_MIN_SCORE,
+            "ocr_floor": OCR_FLOOR,
+            "max_enlargement": MAX_ENLARGEMENT,
+            "face_overlap": NMS_OVERLAP,
+        }
+        digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
+        self.identity = f"{PROVIDER_VERSION} ({self.models}; thresholds {digest[:8]})"
         self.reader = TextReader(t.threads, t.ocr_detection_side, OCR_FLOOR)
         self.small_reader = TextReader(t.threads, t.ocr_small_photo_side, OCR_FLOOR)
         self.faces = FaceDetector(
@@ -258,5 +273,5 @@ class LocalPrivacyChecks:
             logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no local logo model"),
             text=_category(text_items),
             model_version=self.models,
-            thresholds={k: float(v) for k, v in asdict(self.thresholds).items()},
+            thresholds=dict(self.cutoffs),
         )

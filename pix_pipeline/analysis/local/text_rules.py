@@ -58,6 +58,10 @@ def is_single_digit(text: str) -> bool:
 # --- Licence plates --------------------------------------------------------------------
 # Plates are matched on their alphanumeric characters, upper case, with the separators
 # OCR kept (or dropped) ignored, unless a format needs them to tell it from a word.
+# Germany as OCR mostly reads it, without any gap: district and letters (2-5 letters in
+# all), 2-4 digits, E (electric) or H (historic): "SB3893", "KLY73", "BNCE5240". Only for a
+# string without a gap: "EXIT 12" or "ROOM 12" on a sign has one where a plate has none.
+_GERMAN_UNSPACED = re.compile(r"^[A-ZÄÖÜ]{2,5}\d{2,4}[EH]?$")
 _COMPACT_FORMATS = (
     # France and Italy: AB-123-CD, in France often with the department band read as 1-3
     # extra digits ("CX-408-PX35").
@@ -116,6 +120,8 @@ def _matches(candidate: str) -> bool:
         return False
     if _COMPACT.match(compact):
         return True
+    if " " not in candidate and _GERMAN_UNSPACED.match(candidate):
+        return True
     if any(p.match(candidate) for p in _GROUPED):
         return True
     groups = _THREE_GROUPS.match(candidate)
@@ -149,4 +155,5 @@ def is_two_line_plate(upper: str, lower: str) -> bool:
     for a, b in ((top, bottom), (bottom, top)):
         if re.fullmatch(r"[A-Z]{2,3}", a) and re.fullmatch(r"\d{3,5}", b):
             return True
-    return is_licence_plate(f"{upper} {lower}")
+    # Otherwise the two halves must make a plate with the gap between them.
+    return is_licence_plate(f"{plate_candidate(upper)} {plate_candidate(lower)}")
