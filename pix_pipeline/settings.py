@@ -40,13 +40,15 @@ class SettingsError(ValueError):
 class PrivacyThresholds:
     """Tuning of the local privacy checks (PIX_PRIVACY_* settings)."""
 
+    # Reporting thresholds: a finding below its category's score is not reported at all,
+    # so it never marks a category `detected` (benchmarks/privacy_real.py chose them).
     text_min_score: float = 0.6
-    face_min_neighbors: int = 4
+    plate_min_score: float = 0.5
+    face_min_score: float = 0.6
     face_min_size: float = 0.028
-    plate_min_neighbors: int = 4
-    max_side: int = 1280
-    face_max_side: int = 1600
-    ocr_detection_side: int = 640
+    face_input_side: int = 960
+    ocr_detection_side: int = 960
+    ocr_small_photo_side: int = 1280
     threads: int = 1
 
     def digest(self) -> str:
@@ -206,15 +208,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " no_image_stuck_pending check.",
     ),
     "PIX_PRIVACY_TEXT_MIN_SCORE": ("0.6", "OCR confidence (0–1) a text finding needs."),
-    "PIX_PRIVACY_FACE_MIN_NEIGHBORS": (
-        "4",
-        "Face cascade votes a face needs; higher means fewer false alarms.",
+    "PIX_PRIVACY_PLATE_MIN_SCORE": (
+        "0.5",
+        "OCR confidence (0–1) a string in a licence-plate format needs.",
     ),
+    "PIX_PRIVACY_FACE_MIN_SCORE": ("0.6", "Face detector score (0–1) a face finding needs."),
     "PIX_PRIVACY_FACE_MIN_SIZE": ("0.028", "Smallest face, as a fraction of the shorter side."),
-    "PIX_PRIVACY_PLATE_MIN_NEIGHBORS": ("4", "Plate cascade votes a plate region needs."),
-    "PIX_PRIVACY_MAX_SIDE": ("1280", "Long edge (px) text and plate checks look at."),
-    "PIX_PRIVACY_FACE_MAX_SIDE": ("1600", "Long edge (px) the face check looks at."),
-    "PIX_PRIVACY_OCR_DETECTION_SIDE": ("640", "Long edge (px) the text detector works on."),
+    "PIX_PRIVACY_FACE_INPUT_SIDE": ("960", "Long edge (px) the face detector works on."),
+    "PIX_PRIVACY_OCR_DETECTION_SIDE": ("960", "Long edge (px) the text detector works on."),
+    "PIX_PRIVACY_OCR_SMALL_PHOTO_SIDE": (
+        "1280",
+        "Long edge (px) up to which a photo smaller than the detection size is enlarged"
+        " (twice at most) for the text detector.",
+    ),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
     "PIX_DESK_HOST": (
         "127.0.0.1",
@@ -587,23 +593,27 @@ def _parse_privacy(get: Callable[[str, str], str]) -> PrivacyThresholds:
         return _parse_number(name, get(name, str(default)), kind, minimum)
 
     d = PrivacyThresholds()
-    text_min_score = number("PIX_PRIVACY_TEXT_MIN_SCORE", d.text_min_score, float, 0)
-    face_min_size = number("PIX_PRIVACY_FACE_MIN_SIZE", d.face_min_size, float, 0)
-    for name, value in (
-        ("PIX_PRIVACY_TEXT_MIN_SCORE", text_min_score),
-        ("PIX_PRIVACY_FACE_MIN_SIZE", face_min_size),
-    ):
+    scores = {
+        name: number(name, default, float, 0)
+        for name, default in (
+            ("PIX_PRIVACY_TEXT_MIN_SCORE", d.text_min_score),
+            ("PIX_PRIVACY_PLATE_MIN_SCORE", d.plate_min_score),
+            ("PIX_PRIVACY_FACE_MIN_SCORE", d.face_min_score),
+            ("PIX_PRIVACY_FACE_MIN_SIZE", d.face_min_size),
+        )
+    }
+    for name, value in scores.items():
         if value > 1:
             raise SettingsError(f"{name} must be at most 1, got {value!r}")
     return PrivacyThresholds(
-        text_min_score=text_min_score,
-        face_min_neighbors=number("PIX_PRIVACY_FACE_MIN_NEIGHBORS", d.face_min_neighbors, int, 1),
-        face_min_size=face_min_size,
-        plate_min_neighbors=number(
-            "PIX_PRIVACY_PLATE_MIN_NEIGHBORS", d.plate_min_neighbors, int, 1
-        ),
-        max_side=number("PIX_PRIVACY_MAX_SIDE", d.max_side, int, 320),
-        face_max_side=number("PIX_PRIVACY_FACE_MAX_SIDE", d.face_max_side, int, 320),
+        text_min_score=scores["PIX_PRIVACY_TEXT_MIN_SCORE"],
+        plate_min_score=scores["PIX_PRIVACY_PLATE_MIN_SCORE"],
+        face_min_score=scores["PIX_PRIVACY_FACE_MIN_SCORE"],
+        face_min_size=scores["PIX_PRIVACY_FACE_MIN_SIZE"],
+        face_input_side=number("PIX_PRIVACY_FACE_INPUT_SIDE", d.face_input_side, int, 320),
         ocr_detection_side=number("PIX_PRIVACY_OCR_DETECTION_SIDE", d.ocr_detection_side, int, 320),
+        ocr_small_photo_side=number(
+            "PIX_PRIVACY_OCR_SMALL_PHOTO_SIDE", d.ocr_small_photo_side, int, 320
+        ),
         threads=number("PIX_ANALYSIS_THREADS", d.threads, int, 1),
     )

@@ -15,9 +15,9 @@ import pytest
 
 from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.review import hide_photo
+from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
-from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes, write_settled
 

@@ -129,7 +129,45 @@ def test_previews_fall_back_to_pillow_without_libvips(monkeypatch: pytest.Monkey
     assert Image.open(io.BytesIO(previews.small_jpeg)).size == (400, 300)
 
 
-def test_a_jpeg_libvips_cannot_decode_is_rejected_with_a_reason():
+def test_a_jpeg_cut_short_is_refused_by_previews_as_by_the_intake():
     data = jpeg_bytes(photo((1200, 900)))
-    with pytest.raises(ImageRejected, match="libvips could not decode the JPEG"):
-        make_previews(data[: len(data) // 2], CAP)
+    cut = data[: len(data) // 2]
+    with pytest.raises(ImageRejected, match="image file is truncated") as at_intake:
+        check_jpeg(cut, CAP)
+    with pytest.raises(ImageRejected) as at_previews:
+        make_previews(cut, CAP)
+    assert str(at_previews.value) == str(at_intake.value)
+
+
+def short_last_segment(size: tuple[int, int]) -> bytes:
+    """A JPEG with restart markers whose last entropy-coded segment lost its end; the file
+    still closes with its end-of-image marker (a camera or upload that lost a few kB)."""
+    buffer = io.BytesIO()
+    photo(size).save(buffer, format="JPEG", quality=90, restart_marker_blocks=4)
+    data = buffer.getvalue()
+    assert data.endswith(b"\xff\xd9")
+    return data[: -len(data) // 20] + b"\xff\xd9"
+
+
+def test_a_jpeg_whose_last_entropy_segment_is_short_is_accepted_by_intake_and_previews():
+    data = short_last_segment((2400, 1600))
+    info = check_jpeg(data, CAP)
+    previews = make_previews(data, CAP)
+    assert (info.width, info.height) == (2400, 1600)
+    assert (previews.large_size, previews.small_size) == ((1600, 1067), (400, 267))
+    assert Image.open(io.BytesIO(previews.large_jpeg)).size == (1600, 1067)
+    # libvips refuses this file; the previews come from the intake's decoder instead.
+    assert previews.maker.startswith("pillow-")
+
+
+def test_previews_name_the_library_that_made_them():
+    assert make_previews(jpeg_bytes(photo((800, 600))), CAP).maker.startswith("libvips-")
+
+
+def test_a_20000_x_2_jpeg_passes_the_intake_and_gets_previews():
+    data = jpeg_bytes(photo((20000, 2)))
+    info = check_jpeg(data, CAP)
+    previews = make_previews(data, CAP)
+    assert (info.width, info.height) == (20000, 2)
+    assert previews.large_size[0] == 1600 and previews.large_size[1] >= 1
+    assert Image.open(io.BytesIO(previews.large_jpeg)).size == previews.large_size

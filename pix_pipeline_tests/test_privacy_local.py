@@ -4,10 +4,12 @@ import json
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from skimage import data
 
-from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
-from pix_pipeline.analysis.local.text_rules import is_house_number, is_licence_plate
-from pix_pipeline.domain.models import Finding
+from pix_pipeline.analysis.local.faces import FaceDetector
+from pix_pipeline.analysis.local.ocr import TextLine
+from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks, classify
+from pix_pipeline.domain.models import Box, Finding
 from pix_pipeline.imaging.thumbnails import make_previews, open_preview
 from pix_pipeline.settings import PrivacyThresholds
 from pix_pipeline_tests.conftest import Harness
@@ -20,6 +22,9 @@ from pix_pipeline_tests.images import (
     room,
     write_settled,
 )
+
+# Where scikit-image's astronaut photo shows her face, in its 512 x 512 pixels.
+ASTRONAUT_FACE = (150, 30, 300, 200)
 
 
 @pytest.fixture(scope="module")
@@ -40,28 +45,6 @@ def door_with_number(text: str = "42a") -> Image.Image:
     font = ImageFont.load_default(size=110)
     draw.text((1250, 490), text, font=font, fill=(20, 20, 20), anchor="mm")
     return image
-
-
-@pytest.mark.parametrize("text", ["42", "17b", "7 A", "3-5", "12/14", "4"])
-def test_house_numbers_are_recognised(text: str):
-    assert is_house_number(text)
-
-
-@pytest.mark.parametrize("text", ["Familie Müller", "1234 Main St", "abc", "42abc", "12345"])
-def test_other_text_is_not_a_house_number(text: str):
-    assert not is_house_number(text)
-
-
-@pytest.mark.parametrize(
-    "text", ["M AB 1234", "B-XY 123E", "HH A 1", "D KA F 621", "AB-123-CD", "AB12 CDE"]
-)
-def test_licence_plate_formats_are_recognised(text: str):
-    assert is_licence_plate(text)
-
-
-@pytest.mark.parametrize("text", ["Hausverwaltung", "42a", "1234", "Praxis Dr. Weber"])
-def test_ordinary_text_is_not_a_licence_plate(text: str):
-    assert not is_licence_plate(text)
 
 
 def test_a_real_face_photo_flags_faces(checks: LocalPrivacyChecks):
@@ -100,12 +83,10 @@ def test_a_clean_interior_is_clear_and_logos_stay_not_checked(checks: LocalPriva
     assert result.faces.status is Finding.CLEAR
     assert result.licence_plates.status is Finding.CLEAR
     assert result.logos.status is Finding.NOT_CHECKED
-    assert (
-        result.model_version
-        and "rapidocr" in result.model_version
-        and "opencv" in result.model_version
-    )
+    assert result.model_version is not None
+    assert "rapidocr" in result.model_version and "centerface" in result.model_version
     assert result.thresholds["text_min_score"] == 0.6
+    assert result.thresholds["face_min_score"] == 0.6
 
 
 def test_a_rendered_licence_plate_is_flagged(checks: LocalPrivacyChecks):
@@ -144,7 +125,7 @@ def test_findings_reach_job_expose_and_never_the_customers_document(harness: Har
     assert "person" in options["portrait.jpg"]
     assert options["entrance.jpg"] == ["sign or lettering"]
     portrait = next(i for i in expose["images"] if i["filename"] == "portrait.jpg")
-    assert portrait["privacy"]["provider"].startswith("local/1 (rapidocr-")
+    assert portrait["privacy"]["provider"].startswith("local/2 (rapidocr-")
     assert portrait["cleanup"]["provider"] == "rules/1"
     internal = json.dumps(expose)
     assert "17b" in internal.lower()  # the house number the OCR read
@@ -158,3 +139,151 @@ def test_findings_reach_job_expose_and_never_the_customers_document(harness: Har
     for internal_only in ("17b", "privacy", "rapidocr", "provider", "cleanup", "face"):
         assert internal_only not in customer.lower()
     h.close()
+
+
+def test_a_20000_x_2_photo_goes_through_the_privacy_check(checks: LocalPrivacyChecks):
+    strip = Image.linear_gradient("L").resize((20000, 2)).convert("RGB")
+    preview = as_preview(strip)
+    assert preview.width == 1600
+    result = checks.analyze(preview)
+    assert result.faces.status is Finding.CLEAR
+    assert result.text.status is Finding.CLEAR
+    assert result.licence_plates.status is Finding.CLEAR
+
+
+def inside(box: Box, region: tuple[float, float, float, float]) -> bool:
+    """Whether the box's centre lies in the region (x0, y0, x1, y1, 0–1 coordinates)."""
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+
+
+def test_the_face_detector_finds_the_real_face_with_its_score_and_box():
+    hits = FaceDetector(threshold=0.5).detect(Image.fromarray(data.astronaut()), 0.028)
+    assert len(hits) == 1
+    face = hits[0]
+    assert 0.5 <= face.score <= 1.0
+    x0, y0, x1, y1 = (v / 512 for v in ASTRONAUT_FACE)
+    assert inside(face.box, (x0, y0, x1, y1))
+    assert 0 <= face.box.x0 < face.box.x1 <= 1 and 0 <= face.box.y0 < face.box.y1 <= 1
+    # A face box, not the whole photo: about a fifth of the width.
+    assert 0.1 < face.box.x1 - face.box.x0 < 0.35
+
+
+def test_face_boxes_are_in_upright_coordinates_of_an_exif_rotated_photo():
+    upright = astronaut_photo()  # face in x 700-1600, y 300-1200 of 2400 x 1600
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what orientation 6 displays upright
+    preview = open_preview(make_previews(jpeg_bytes(stored, orientation=6), 150_000_000).large_jpeg)
+    assert preview.size == (1600, 1067)
+    hits = FaceDetector(threshold=0.5).detect(preview, 0.028)
+    assert len(hits) == 1
+    # The astronaut's face, scaled into the pasted 900 x 900 square at (700, 300).
+    region = (
+        (700 + ASTRONAUT_FACE[0] * 900 / 512) / 2400,
+        (300 + ASTRONAUT_FACE[1] * 900 / 512) / 1600,
+        (700 + ASTRONAUT_FACE[2] * 900 / 512) / 2400,
+        (300 + ASTRONAUT_FACE[3] * 900 / 512) / 1600,
+    )
+    assert inside(hits[0].box, region)
+
+
+def test_a_missing_face_model_leaves_faces_not_checked_with_the_reason():
+    checks = LocalPrivacyChecks(PrivacyThresholds())
+    checks.faces = FaceDetector(package="pix_pipeline_no_such_package")
+    result = checks.analyze(as_preview(astronaut_photo()))
+    assert result.faces.status is Finding.NOT_CHECKED and result.faces.items == []
+    assert result.faces.reason is not None and "not installed" in result.faces.reason
+    assert "faces" not in result.detected()
+
+
+def test_a_face_model_that_is_not_the_pinned_file_is_refused():
+    checks = LocalPrivacyChecks(PrivacyThresholds())
+    checks.faces = FaceDetector(sha256="0" * 64)
+    result = checks.find_faces(as_preview(astronaut_photo()))
+    assert result.status is Finding.NOT_CHECKED
+    assert result.reason is not None and "SHA-256" in result.reason
+
+
+def test_a_face_below_the_reporting_threshold_is_not_a_finding():
+    strict = LocalPrivacyChecks(PrivacyThresholds(face_min_score=0.99))
+    result = strict.analyze(as_preview(astronaut_photo()))
+    assert result.faces.status is Finding.CLEAR and result.faces.items == []
+    assert result.detected() == []
+
+
+def line(text: str, score: float, x0: float, y0: float, x1: float, y1: float) -> TextLine:
+    return TextLine(text, score, Box(x0=x0, y0=y0, x1=x1, y1=y1))
+
+
+def test_text_below_the_reporting_threshold_is_not_a_finding():
+    plates, items = classify(
+        [line("Praxis Dr. Weber", 0.55, 0.1, 0.1, 0.4, 0.14)], PrivacyThresholds()
+    )
+    assert plates == [] and items == []
+
+
+def test_a_plate_read_just_under_the_text_threshold_is_still_a_plate():
+    plates, items = classify([line("M-AB-1234", 0.55, 0.3, 0.7, 0.5, 0.75)], PrivacyThresholds())
+    assert [p.text for p in plates] == ["M-AB-1234"] and plates[0].score == 0.55
+    assert items == []
+
+
+def test_the_band_letter_and_department_number_belong_to_the_plate():
+    lines = [
+        line("F", 0.9, 0.28, 0.70, 0.30, 0.75),
+        line("CX-408-PX", 0.95, 0.31, 0.70, 0.50, 0.75),
+        line("35", 1.0, 0.505, 0.70, 0.52, 0.74),
+    ]
+    plates, items = classify(lines, PrivacyThresholds())
+    assert [p.text for p in plates] == ["CX-408-PX"]
+    assert items == []
+
+
+def test_a_two_line_plate_is_one_finding_with_both_lines():
+    lines = [line("10922", 1.0, 0.40, 0.50, 0.60, 0.60), line("BX", 1.0, 0.44, 0.61, 0.56, 0.70)]
+    plates, items = classify(lines, PrivacyThresholds())
+    assert len(plates) == 1 and plates[0].text == "10922 BX" and items == []
+    assert plates[0].box == Box(x0=0.40, y0=0.50, x1=0.60, y1=0.70)
+
+
+def test_a_number_in_a_row_of_words_is_text_and_a_number_alone_a_house_number():
+    lines = [
+        line("Festival", 1.0, 0.10, 0.10, 0.30, 0.15),
+        line("15", 1.0, 0.32, 0.10, 0.36, 0.15),
+        line("42a", 0.98, 0.60, 0.50, 0.66, 0.56),
+    ]
+    _, items = classify(lines, PrivacyThresholds())
+    assert {d.text: d.label for d in items} == {
+        "Festival": "text",
+        "15": "text",
+        "42a": "house_number",
+    }
+
+
+def test_a_close_up_number_read_with_certainty_counts_despite_its_height():
+    _, items = classify([line("19", 1.0, 0.3, 0.05, 0.7, 0.95)], PrivacyThresholds())
+    assert [(d.label, d.text) for d in items] == [("house_number", "19")]
+    _, guessed = classify([line("2", 0.41, 0.0, 0.0, 1.0, 0.97)], PrivacyThresholds())
+    assert guessed == []
+
+
+def test_short_and_repeated_strings_need_a_sure_reading():
+    lines = [
+        line("LL", 0.78, 0.1, 0.1, 0.15, 0.14),
+        line("000", 0.64, 0.2, 0.2, 0.3, 0.24),
+        line("A", 0.99, 0.4, 0.4, 0.42, 0.44),
+        line("7", 0.95, 0.6, 0.6, 0.62, 0.64),
+    ]
+    _, items = classify(lines, PrivacyThresholds())
+    assert [(d.label, d.text) for d in items] == [("house_number", "7")]
+
+
+def test_the_result_records_models_and_every_cut_off_and_a_change_re_checks():
+    default = LocalPrivacyChecks(PrivacyThresholds())
+    stricter = LocalPrivacyChecks(PrivacyThresholds(face_min_score=0.7))
+    assert default.identity != stricter.identity
+    assert default.identity.startswith("local/2 (rapidocr-") and "centerface-" in default.identity
+    result = default.analyze(as_preview(room()))
+    assert result.thresholds["face_min_score"] == 0.6
+    assert result.thresholds["house_number_min_score"] == 0.75
+    assert result.thresholds["ocr_detection_side"] == 960
+    assert result.provider == default.identity

@@ -129,15 +129,17 @@ def test_privacy_thresholds_have_defaults_and_named_errors(tmp_path: Path):
     assert defaults.privacy_provider == "local"
     assert defaults.privacy.text_min_score == 0.6 and defaults.privacy.threads == 1
     tuned = load_settings(
-        {"PIX_PRIVACY_TEXT_MIN_SCORE": "0.8", "PIX_PRIVACY_FACE_MIN_NEIGHBORS": "7"}, cwd=tmp_path
+        {"PIX_PRIVACY_TEXT_MIN_SCORE": "0.8", "PIX_PRIVACY_FACE_MIN_SCORE": "0.7"}, cwd=tmp_path
     )
-    assert (tuned.privacy.text_min_score, tuned.privacy.face_min_neighbors) == (0.8, 7)
+    assert (tuned.privacy.text_min_score, tuned.privacy.face_min_score) == (0.8, 0.7)
     # Thresholds are part of the provider identity: changing one re-runs the step.
     assert tuned.privacy.digest() != defaults.privacy.digest()
     with pytest.raises(SettingsError, match="PIX_PRIVACY_TEXT_MIN_SCORE must be at most 1"):
         load_settings({"PIX_PRIVACY_TEXT_MIN_SCORE": "5"}, cwd=tmp_path)
-    with pytest.raises(SettingsError, match="PIX_PRIVACY_MAX_SIDE must be at least 320"):
-        load_settings({"PIX_PRIVACY_MAX_SIDE": "100"}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="PIX_PRIVACY_FACE_MIN_SCORE must be at most 1"):
+        load_settings({"PIX_PRIVACY_FACE_MIN_SCORE": "1.5"}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="PIX_PRIVACY_OCR_DETECTION_SIDE must be at least 320"):
+        load_settings({"PIX_PRIVACY_OCR_DETECTION_SIDE": "100"}, cwd=tmp_path)
 
 
 PASSWORD = "p@ss/w:rd%23 ünï"

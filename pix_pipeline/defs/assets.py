@@ -53,7 +53,7 @@ STEP_DESCRIPTIONS: dict[StepName, str] = {
 }
 STEP_KINDS: dict[StepName, set[str]] = {
     StepName.THUMBS: {"python", "jpeg"},
-    StepName.PRIVACY: {"python", "opencv"},
+    StepName.PRIVACY: {"python", "onnx"},
     StepName.DEPTH: {"python", "png"},
     StepName.SEMANTICS: {"python"},
     StepName.CLEANUP: {"python"},

@@ -139,6 +139,9 @@ class CategoryResult(BaseModel):
     items: list[Detection] = Field(
         default_factory=list, description="The findings; only when status is `detected`."
     )
+    reason: str | None = Field(
+        default=None, description="Why the category is `not_checked`, when the check knows."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "CategoryResult":

@@ -87,6 +87,8 @@ class StepReport:
 def provider_identity(rt: Runtime, step: StepName) -> str:
     p = rt.providers
     if step is StepName.THUMBS:
+        # A fixed name in the input fingerprint (changing it would remake every preview);
+        # the step records the library that made the previews (`Previews.maker`).
         return "pillow"
     if step is StepName.PRIVACY:
         return p.privacy.identity
@@ -156,7 +158,7 @@ def _compute_thumbs(inp: StepInput) -> StepOutput:
         small_size=previews.small_size,
         large_size=previews.large_size,
     )
-    return StepOutput(StepStatus.OK, "pillow", result.model_dump(mode="json"))
+    return StepOutput(StepStatus.OK, previews.maker, result.model_dump(mode="json"))
 
 
 def _compute_privacy(inp: StepInput) -> StepOutput:

@@ -5,6 +5,13 @@ fine stripe pattern, where Pillow's DCT-scaled decode and 2x box reduce left vis
 It shrinks on load only while a factor of two remains for its Lanczos pass, turns the photo
 upright and converts it to sRGB from its ICC profile (CMYK included). Pillow is the fallback
 where libvips cannot be loaded.
+
+One rule decides which JPEGs are usable, here and at intake: the photo decodes to its end
+with libjpeg through Pillow, as every viewer shows it (`decode.check_jpeg`). libjpeg's
+warnings about corrupt scan data (a short last entropy segment, a missing restart marker)
+do not reject a photo: viewers show it, with the lost blocks grey. libvips is stricter on
+such files (it stops at "found marker 0xd9 instead of RST"), so a photo libvips refuses is
+made by the Pillow path, which refuses exactly what the intake refuses.
 """
 
 import io
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import PIL
 from PIL import Image
 
 from pix_pipeline.imaging.decode import ImageRejected, JpegInfo, decode_for_size, read_info
@@ -31,6 +39,7 @@ class Previews:
     large_size: tuple[int, int]
     small_size: tuple[int, int]
     info: JpegInfo
+    maker: str = "pillow"  # the library that decoded and scaled the photo, with its version
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
@@ -94,6 +103,7 @@ def _vips_previews(vips: Any, data: bytes, info: JpegInfo) -> Previews:
             large_size=(large.width, large.height),
             small_size=(small.width, small.height),
             info=info,
+            maker=f"libvips-{vips.version(0)}.{vips.version(1)}.{vips.version(2)}",
         )
     except vips.Error as exc:
         # libvips puts its own reason (e.g. "premature end of JPEG image") on the last line.
@@ -102,11 +112,23 @@ def _vips_previews(vips: Any, data: bytes, info: JpegInfo) -> Previews:
 
 
 def make_previews(data: bytes, max_pixels: int) -> Previews:
-    """The 1600 px and 400 px previews of a JPEG, upright, in sRGB, never upscaled."""
+    """The 1600 px and 400 px previews of a JPEG, upright, in sRGB, never upscaled.
+
+    Raises ImageRejected for exactly the JPEGs the intake's `check_jpeg` refuses.
+    """
     vips = _vips()
     if vips is not None:
         # Format, bomb guard and orientation from the header, before libvips decodes anything.
-        return _vips_previews(vips, data, read_info(data, max_pixels))
+        info = read_info(data, max_pixels)
+        try:
+            return _vips_previews(vips, data, info)
+        except ImageRejected as exc:
+            # The intake's rule decides, not libvips' stricter one (module docstring).
+            log.info("%s; making the previews with Pillow", exc)
+    return _pillow_previews(data, max_pixels)
+
+
+def _pillow_previews(data: bytes, max_pixels: int) -> Previews:
     decoded, info = decode_for_size(data, LARGE_EDGE, max_pixels)
     large = fit_within(decoded, LARGE_EDGE)
     small = fit_within(large, SMALL_EDGE)
@@ -116,6 +138,7 @@ def make_previews(data: bytes, max_pixels: int) -> Previews:
         large_size=large.size,
         small_size=small.size,
         info=info,
+        maker=f"pillow-{PIL.__version__}",
     )
 
 

@@ -190,6 +190,23 @@ def test_a_12000_x_8000_photo_is_processed(harness: Harness):
     assert meta.thumbnails is not None and meta.thumbnails.large_size == (1600, 1067)
 
 
+def test_a_20000_x_2_photo_goes_through_every_step(harness: Harness, monkeypatch):
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "local")
+    h = Harness(harness.root, harness.instance)
+    write_settled(h.final_input("LONG1") / "strip.jpg", jpeg_bytes(photo((20000, 2))))
+    h.tick_and_run()
+    meta = next(
+        ImageMeta.model_validate_json(p.read_text(encoding="utf-8"))
+        for p in h.job_path("LONG1", "pipeline/meta/images").iterdir()
+    )
+    assert meta.status == "processed", meta.error_message
+    assert (meta.width, meta.height) == (20000, 2)
+    assert {s.status for s in meta.steps.values()} <= {"ok", "skipped"}
+    assert meta.privacy is not None and meta.privacy.provider.startswith("local/2")
+    assert meta.privacy.faces.status == "clear"
+    h.close()
+
+
 def test_a_file_replaced_by_garbage_after_processing_becomes_an_error_alone(harness: Harness):
     folder = harness.final_input("SWAP1")
     write_settled(folder / "a.jpg", jpeg_bytes(photo((320, 240), seed=1)))

@@ -15,6 +15,10 @@ from pix_pipeline.domain.models import Box
 log = logging.getLogger(__name__)
 
 
+# The engine pads and rescales images below 30 px; no lettering fits in fewer than this.
+MIN_SIDE = 8
+
+
 @dataclass(frozen=True)
 class TextLine:
     text: str
@@ -33,9 +37,10 @@ class TextReader:
     _import_lock = threading.Lock()
     _importing: threading.Thread | None = None
 
-    def __init__(self, threads: int = 1, detection_side: int = 640) -> None:
+    def __init__(self, threads: int = 1, detection_side: int = 640, min_score: float = 0.3) -> None:
         self.threads = threads
         self.detection_side = detection_side
+        self.min_score = min_score
         self._local = threading.local()
 
     @classmethod
@@ -65,9 +70,12 @@ class TextReader:
                     "Global.log_level": "error",
                     # Text on houses and cars is upright: the 180° classifier only costs time.
                     "Global.use_cls": False,
-                    # Detection on a fixed long edge: PP-OCR's detector misses large
-                    # lettering at high resolution, and its cost grows with the pixels.
-                    # At 640 px, text of 2 % of the image height is still found.
+                    # Lines down to this score come back; the caller applies its own
+                    # thresholds per kind (a plate-shaped string needs less than free text).
+                    "Global.text_score": self.min_score,
+                    # Detection on a fixed long edge at most: PP-OCR's detector misses
+                    # large lettering at high resolution, and its cost grows with the
+                    # pixels. The caller passes tiles already scaled to that edge.
                     "Det.limit_type": "max",
                     "Det.limit_side_len": self.detection_side,
                     # A lower box threshold keeps isolated single digits (house number "4");
@@ -83,6 +91,8 @@ class TextReader:
     def read(self, image: Image.Image) -> list[TextLine]:
         """Every text line found, with its score and box in 0–1 coordinates of `image`."""
         width, height = image.size
+        if min(width, height) < MIN_SIDE:
+            return []  # a strip lower than a character holds no text (and trips the engine)
         rgb = np.asarray(image.convert("RGB"))
         result = self._engine()(rgb[:, :, ::-1].copy())  # the engine expects BGR like OpenCV
         if result.boxes is None or result.txts is None:

@@ -1,182 +1,277 @@
-"""The local privacy check (brief 5.2 b): text and house numbers, licence plates, faces.
+"""The local privacy check (brief 5.2 b): faces, licence plates, text and house numbers.
 
-Runs on the 1600 px preview, scaled down to `max_side`, never on the full raster. Logos have
-no local model and stay `not_checked`.
+Runs on the upright 1600 px preview, never on the full raster: faces with CenterFace, text
+with RapidOCR, plates and house numbers from the shape of what OCR read and where it stands.
+Logos have no local model and stay `not_checked`.
+
+Only findings at or above their category's reporting threshold are reported, so a category
+is `detected` exactly when it lists a finding that should stop a release.
 """
 
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import asdict
 
-import cv2
-import numpy as np
 from PIL import Image
 
-from pix_pipeline.analysis.local.cascades import (
-    FRONTAL,
-    PLATE,
-    PROFILE,
-    CascadeHit,
-    Cascades,
-    cascade_version,
-)
+from pix_pipeline.analysis.local.faces import NMS_OVERLAP, FaceDetector, FaceModelUnavailable
+from pix_pipeline.analysis.local.faces import model_version as face_model_version
 from pix_pipeline.analysis.local.ocr import TextLine, TextReader, ocr_version
-from pix_pipeline.analysis.local.text_rules import is_house_number, is_licence_plate
+from pix_pipeline.analysis.local.text_rules import (
+    is_house_number,
+    is_licence_plate,
+    is_two_line_plate,
+)
 from pix_pipeline.domain.models import Box, CategoryResult, Detection, Finding, PrivacyResult
-from pix_pipeline.imaging.thumbnails import fit_within
 from pix_pipeline.settings import PrivacyThresholds
 
-SINGLE_DIGIT_MIN_SCORE = 0.9
-MAX_TEXT_BOX_HEIGHT = 0.3
-# Profiles are scanned at a reduced size: the frontal cascade carries the small faces.
-PROFILE_SIDE = 400
+PROVIDER_VERSION = "local/2"
+# Short lines need a surer reading: one or two characters, or one character repeated ("LL",
+# "000"), are what OCR reads into tiles, wood grain and railings. A single character is only a
+# finding when it is a digit (house number "4").
+SINGLE_CHARACTER_MIN_SCORE = 0.9
+TWO_CHARACTER_MIN_SCORE = 0.8
+# The detector sometimes takes a large part of the frame for one "line" and reads a character
+# into it; a line that tall must be read with near certainty (a close-up house number is).
+TALL_LINE = 0.3
+TALL_LINE_MIN_SCORE = 0.9
+# A number is labelled a house number only when read this surely; below, it stays `text`
+# (still a finding): digits guessed into wood grain or a jersey pattern score lower.
+HOUSE_NUMBER_MIN_SCORE = 0.75
+# Lines scored below this are never used, not even to assemble a plate.
+OCR_FLOOR = 0.3
+# Photos smaller than the detection size are enlarged by at most this factor: more makes
+# OCR read letters into wallpaper and tiles (measured on 256 px interiors).
+MAX_ENLARGEMENT = 2.0
 
 
-def overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box's area: 1.0 when one box lies inside the other."""
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a.x1 - a.x0) * (a.y1 - a.y0), (b.x1 - b.x0) * (b.y1 - b.y0))
-    return (w * h) / smaller if smaller > 0 else 0.0
+def union(a: Box, b: Box) -> Box:
+    return Box(x0=min(a.x0, b.x0), y0=min(a.y0, b.y0), x1=max(a.x1, b.x1), y1=max(a.y1, b.y1))
 
 
-def merge_hits(hits: list[CascadeHit], threshold: float = 0.5) -> list[CascadeHit]:
-    """One hit per object: overlapping hits collapse onto the highest-scoring one."""
-    kept: list[CascadeHit] = []
-    for hit in sorted(hits, key=lambda h: h.score, reverse=True):
-        if all(overlap(hit.box, k.box) < threshold for k in kept):
-            kept.append(hit)
-    return kept
+def _height(box: Box) -> float:
+    return box.y1 - box.y0
 
 
-def _scaled(grey: np.ndarray, side: int) -> np.ndarray:
-    scale = side / max(grey.shape[:2])
-    if scale >= 1:
-        return grey
-    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def _same_row(a: Box, b: Box) -> bool:
+    """Side by side on one text row: the vertical extents mostly overlap."""
+    shared = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return shared > 0.5 * min(_height(a), _height(b))
 
 
-def _plate_like(text: str) -> bool:
-    """Letters and digits, at least four characters: what a plate region must read as."""
-    return (
-        any(c.isdigit() for c in text)
-        and any(c.isalpha() for c in text)
-        and sum(c.isalnum() for c in text) >= 4
-    )
+def _stacked(upper: Box, lower: Box) -> bool:
+    """`lower` sits right under `upper`, about as wide and centred on it (a two-line plate)."""
+    if not upper.y0 < lower.y0:
+        return False
+    if not 0.5 <= _height(upper) / max(_height(lower), 1e-9) <= 2.0:
+        return False
+    gap = lower.y0 - upper.y1
+    if gap > 0.6 * max(_height(upper), _height(lower)):
+        return False
+    w_upper, w_lower = upper.x1 - upper.x0, lower.x1 - lower.x0
+    if not 0.4 <= w_upper / max(w_lower, 1e-9) <= 2.5:
+        return False
+    shared = min(upper.x1, lower.x1) - max(upper.x0, lower.x0)
+    return shared > 0.5 * min(w_upper, w_lower)
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
 
 
 def _category(items: list[Detection]) -> CategoryResult:
     return CategoryResult(status=Finding.DETECTED if items else Finding.CLEAR, items=items)
 
 
+def _plate(lines: Iterable[TextLine]) -> Detection:
+    parts = sorted(lines, key=lambda ln: (ln.box.y0, ln.box.x0))
+    box = parts[0].box
+    for part in parts[1:]:
+        box = union(box, part.box)
+    return Detection(
+        label="licence_plate",
+        score=round(min(p.score for p in parts), 4),
+        box=box,
+        text=" ".join(p.text for p in parts),
+    )
+
+
+def find_plates(lines: list[TextLine], min_score: float) -> tuple[list[Detection], set[int]]:
+    """Plates among the OCR lines, and the indices of the lines they consumed.
+
+    A plate is a line in a plate format, or two stacked lines that make one (motorcycles,
+    quads). Short lines on the same row right next to a plate (the EU band's country code,
+    a French department number, a seal read as a letter) belong to it.
+    """
+    used: set[int] = set()
+    plates: list[Detection] = []
+    strong = [i for i, ln in enumerate(lines) if ln.score >= min_score]
+    for i in strong:
+        if is_licence_plate(lines[i].text):
+            used.add(i)
+    groups: list[list[int]] = [[i] for i in sorted(used)]
+    for i in strong:
+        for j in strong:
+            if i == j or i in used or j in used:
+                continue
+            if _stacked(lines[i].box, lines[j].box) and is_two_line_plate(
+                lines[i].text, lines[j].text
+            ):
+                used.update((i, j))
+                groups.append([i, j])
+    for group in groups:
+        members = [lines[k] for k in group]
+        height = max(_height(m.box) for m in members)
+        for k, line in enumerate(lines):
+            if k in used or len(_alnum(line.text)) > 3:
+                continue
+            near = any(
+                _same_row(line.box, m.box)
+                and max(line.box.x0 - m.box.x1, m.box.x0 - line.box.x1) < height
+                for m in members
+            )
+            if near:
+                used.add(k)  # part of this plate: not reported on its own
+        plates.append(_plate(members))
+    return plates, used
+
+
+def counts_as_text(line: TextLine, min_score: float) -> bool:
+    """Whether an OCR line not taken by a plate is a text finding."""
+    if line.score < min_score:
+        return False
+    if _height(line.box) > TALL_LINE and line.score < TALL_LINE_MIN_SCORE:
+        return False
+    alnum = _alnum(line.text)
+    if len(alnum) == 1:
+        return alnum.isdigit() and line.score >= SINGLE_CHARACTER_MIN_SCORE
+    if len(set(alnum.upper())) == 1 and line.score < SINGLE_CHARACTER_MIN_SCORE:
+        return False
+    if len(alnum) == 2:
+        return line.score >= TWO_CHARACTER_MIN_SCORE
+    return len(alnum) > 2
+
+
+def in_phrase(line: TextLine, others: list[TextLine]) -> bool:
+    """A number standing in a row of words ("Festival 15", "Tel 0203 151"): part of a sign,
+    not a house number on its own."""
+    height = _height(line.box)
+    for other in others:
+        if other is line or not any(c.isalpha() for c in other.text):
+            continue
+        if not _same_row(line.box, other.box):
+            continue
+        if not 0.5 <= _height(other.box) / max(height, 1e-9) <= 2.0:
+            continue
+        gap = max(other.box.x0 - line.box.x1, line.box.x0 - other.box.x1)
+        if gap < 1.5 * height:
+            return True
+    return False
+
+
+def classify(
+    lines: list[TextLine], thresholds: PrivacyThresholds
+) -> tuple[list[Detection], list[Detection]]:
+    """(licence plates, text findings) from the OCR lines of one photo."""
+    lines = [ln for ln in lines if ln.score >= OCR_FLOOR]
+    plates, used = find_plates(lines, thresholds.plate_min_score)
+    rest = [ln for k, ln in enumerate(lines) if k not in used]
+    texts = [ln for ln in rest if counts_as_text(ln, thresholds.text_min_score)]
+    items = [
+        Detection(
+            label=(
+                "house_number"
+                if ln.score >= HOUSE_NUMBER_MIN_SCORE
+                and is_house_number(ln.text)
+                and not in_phrase(ln, texts)
+                else "text"
+            ),
+            score=round(ln.score, 4),
+            box=ln.box,
+            text=ln.text,
+        )
+        for ln in texts
+    ]
+    return plates, items
+
+
+def _scaled_to(image: Image.Image, side: int) -> Image.Image:
+    """`image` with its long side at `side` px, up or down."""
+    width, height = image.size
+    scale = side / max(width, height)
+    if abs(scale - 1) < 0.02:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR)
+
+
 class LocalPrivacyChecks:
-    """Faces and licence plates (OpenCV Haar cascades) and text (RapidOCR), all offline."""
+    """Faces (CenterFace) and text, plates and house numbers (RapidOCR), all offline."""
 
     needs_image = True
 
     def __init__(self, thresholds: PrivacyThresholds | None = None) -> None:
-        self.thresholds = thresholds or PrivacyThresholds()
-        self.models = f"{ocr_version()}, {cascade_version()}"
-        self.identity = f"local/1 ({self.models}; thresholds {self.thresholds.digest()})"
-        self.reader = TextReader(self.thresholds.threads, self.thresholds.ocr_detection_side)
-        self.cascades = Cascades(self.thresholds.threads)
+        self.thresholds = t = thresholds or PrivacyThresholds()
+        self.models = f"{ocr_version()}, {face_model_version()}"
+        # Settings and the rules' fixed cut-offs alike: every number a finding depends on is
+        # in the result and, through the digest, in the step's input fingerprint.
+        self.cutoffs = {k: float(v) for k, v in asdict(t).items()} | {
+            "single_character_min_score": SINGLE_CHARACTER_MIN_SCORE,
+            "two_character_min_score": TWO_CHARACTER_MIN_SCORE,
+            "tall_line": TALL_LINE,
+            "tall_line_min_score": TALL_LINE_MIN_SCORE,
+            "house_number_min_score": HOUSE_NUMBER_MIN_SCORE,
+            "ocr_floor": OCR_FLOOR,
+            "max_enlargement": MAX_ENLARGEMENT,
+            "face_overlap": NMS_OVERLAP,
+        }
+        digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
+        self.identity = f"{PROVIDER_VERSION} ({self.models}; thresholds {digest[:8]})"
+        self.reader = TextReader(t.threads, t.ocr_detection_side, OCR_FLOOR)
+        self.small_reader = TextReader(t.threads, t.ocr_small_photo_side, OCR_FLOOR)
+        self.faces = FaceDetector(
+            input_side=t.face_input_side, threshold=t.face_min_score, threads=t.threads
+        )
 
-    def faces(self, grey: np.ndarray) -> list[Detection]:
-        """Frontal faces on the face raster, profiles (both directions) on a smaller one."""
-        t = self.thresholds
-        hits: list[CascadeHit] = []
-        for spec, side, mirror in (
-            (FRONTAL, t.face_max_side, False),
-            (PROFILE, PROFILE_SIDE, True),
-        ):
-            scaled = _scaled(grey, side)
-            size = max(20, int(min(scaled.shape[:2]) * t.face_min_size))
-            neighbors = t.face_min_neighbors if spec is FRONTAL else None
-            hits += self.cascades.detect(
-                spec, scaled, min_size=(size, size), min_neighbors=neighbors, mirror=mirror
-            )
-        return [Detection(label="face", score=h.score, box=h.box) for h in merge_hits(hits)]
+    def find_faces(self, image: Image.Image) -> CategoryResult:
+        """Faces of at least the minimum size and score; `not_checked` without the model."""
+        try:
+            hits = self.faces.detect(image, self.thresholds.face_min_size)
+        except FaceModelUnavailable as exc:
+            return CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc))
+        return _category([Detection(label="face", score=h.score, box=h.box) for h in hits])
 
-    def plates(self, grey: np.ndarray, lines: list[TextLine]) -> list[Detection]:
-        """Plate-shaped OCR strings, plus cascade hits that OCR confirms holds letters + digits."""
-        found = [
-            Detection(label="licence_plate", score=line.score, box=line.box, text=line.text)
-            for line in lines
-            if is_licence_plate(line.text)
-        ]
-        # A cascade hit only counts where OCR read letters and digits into it, so without
-        # such a line the cascade cannot add anything and is not run.
-        candidates = [line for line in lines if _plate_like(line.text)]
-        if not candidates:
-            return found
-        height = grey.shape[0]
-        min_h = max(10, int(height * 0.012))
-        for hit in self.cascades.detect(
-            PLATE,
-            grey,
-            min_neighbors=self.thresholds.plate_min_neighbors,
-            min_size=(min_h * 3, min_h),
-        ):
-            if any(overlap(hit.box, f.box) > 0.3 for f in found if f.box):
-                continue
-            confirming = [line for line in candidates if overlap(hit.box, line.box) > 0.5]
-            if confirming:
-                best = max(confirming, key=lambda line: line.score)
-                found.append(
-                    Detection(
-                        label="licence_plate",
-                        score=round(min(hit.score, best.score), 4),
-                        box=hit.box,
-                        text=best.text,
-                    )
-                )
-        return found
+    def read_text(self, image: Image.Image) -> list[TextLine]:
+        """OCR lines of the whole image.
 
-    def _counts(self, line: TextLine) -> bool:
-        """Whether an OCR line is a finding.
-
-        It needs the score threshold and a plausible box: the detector sometimes returns the
-        whole frame as one "line" and reads a digit into it. A single character must be a
-        digit (a house number like "4") read with near certainty.
+        A photo larger than the detection size goes in whole: the engine detects on a copy
+        scaled to that size and reads each line from the full-size preview. A smaller photo
+        (a preview of a photo under 1600 px) has less detail for the same lettering: it is
+        enlarged up to twice, to at most the small-photo size, and detected at that size
+        by a second engine, created only when such a photo comes.
         """
-        if line.score < self.thresholds.text_min_score:
-            return False
-        if line.box.y1 - line.box.y0 > MAX_TEXT_BOX_HEIGHT:
-            return False
-        alnum = [c for c in line.text if c.isalnum()]
-        if len(alnum) >= 2:
-            return True
-        return len(alnum) == 1 and alnum[0].isdigit() and line.score >= SINGLE_DIGIT_MIN_SCORE
+        t = self.thresholds
+        long_side = max(image.size)
+        if long_side >= t.ocr_detection_side:
+            return self.reader.read(image)
+        target = min(round(long_side * MAX_ENLARGEMENT), t.ocr_small_photo_side)
+        return self.small_reader.read(_scaled_to(image, max(target, long_side)))
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
         if image is None:
             raise ValueError("the local privacy check needs the image")
-        t = self.thresholds
         # The first photo of a process scans for faces while the OCR library loads.
         self.reader.start_import()
-        faces = self.faces(np.asarray(image.convert("L")))
-        # Bilinear is enough for detection and much cheaper than the previews' Lanczos.
-        small = fit_within(image, t.max_side, Image.Resampling.BILINEAR)
-        grey = np.asarray(small.convert("L"))
-        lines = [ln for ln in self.reader.read(small) if self._counts(ln)]
-        plates = self.plates(grey, lines)
-        plate_texts = {p.text for p in plates}
-        text_items = [
-            Detection(
-                label="house_number" if is_house_number(ln.text) else "text",
-                score=round(ln.score, 4),
-                box=ln.box,
-                text=ln.text,
-            )
-            for ln in lines
-            if ln.text not in plate_texts
-        ]
+        image = image.convert("RGB")
+        faces = self.find_faces(image)
+        plates, text_items = classify(self.read_text(image), self.thresholds)
         return PrivacyResult(
             provider=self.identity,
-            faces=_category(faces),
+            faces=faces,
             licence_plates=_category(plates),
-            logos=CategoryResult(status=Finding.NOT_CHECKED),
+            logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no local logo model"),
             text=_category(text_items),
             model_version=self.models,
-            thresholds={k: float(v) for k, v in asdict(self.thresholds).items()},
+            thresholds=dict(self.cutoffs),
         )
