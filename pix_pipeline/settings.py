@@ -230,7 +230,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PIX_DESK_USER": ("daniel", "User name of the desk's login."),
     "PIX_DESK_PASSWORD": (
         "",
-        "Password of the desk's login; unset on loopback: a random one is printed at start.",
+        "Password of the desk's login; unset on loopback: scripts/dev.sh keeps one in"
+        " .dagster_home/desk_password, the desk started alone prints a random one.",
     ),
     "PIX_DESK_SECRET": (
         "",

@@ -40,6 +40,16 @@ else
   password_note="password from PIX_DESK_PASSWORD"
 fi
 
+# Likewise the key that signs the desk's session cookie: a restart does not log Daniel out.
+if [ -z "${PIX_DESK_SECRET:-}" ] && [ -z "${PIX_DESK_SECRET_FILE:-}" ]; then
+  secret_file="$DAGSTER_HOME/desk_secret"
+  if [ ! -s "$secret_file" ]; then
+    (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' \
+      >"$secret_file")
+  fi
+  export PIX_DESK_SECRET_FILE="$secret_file"
+fi
+
 .venv/bin/python -m pix_pipeline.desk &
 desk_pid=$!
 stop_desk() {
