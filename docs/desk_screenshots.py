@@ -14,21 +14,19 @@ import argparse
 import asyncio
 import base64
 import io
-import json
 import os
 import re
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
 from PIL import Image, ImageDraw, ImageFont
 
 # Run as a script, this folder is on sys.path: the Dagster UI screenshots' browser and ports.
-from ui_screenshots import Browser, free_port
+from ui_screenshots import Browser, DevtoolsPage, free_port
 
 PROJECT = Path(__file__).resolve().parents[1]
 JOB = "MUSTER-17"
@@ -127,16 +125,7 @@ class Chromium(Browser):
         import websockets
 
         async with websockets.connect(self.page_socket(), max_size=2**27) as ws:
-            counter = 0
-
-            async def call(method: str, **params: object) -> dict[str, Any]:
-                nonlocal counter
-                counter += 1
-                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
-                while True:
-                    message = json.loads(await ws.recv())
-                    if message.get("id") == counter:
-                        return dict(message.get("result", {}))
+            call = DevtoolsPage(ws).call
 
             await call("Page.enable")
             await call(

@@ -79,6 +79,23 @@ def gallery_checked(port: int) -> bool:
     return bool(executions and executions[0].get("evaluation"))
 
 
+class DevtoolsPage:
+    """One page's DevTools connection: numbered commands, each awaited for its own answer."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.counter = 0
+
+    async def call(self, method: str, **params: object) -> dict[str, Any]:
+        self.counter += 1
+        number = self.counter
+        await self.ws.send(json.dumps({"id": number, "method": method, "params": params}))
+        while True:
+            message = json.loads(await self.ws.recv())
+            if message.get("id") == number:
+                return dict(message.get("result", {}))
+
+
 class Browser:
     """Headless Chromium driven over the DevTools protocol (websockets ships with Dagster)."""
 
@@ -123,16 +140,7 @@ class Browser:
         import websockets
 
         async with websockets.connect(self.page_socket(), max_size=2**26) as ws:
-            counter = 0
-
-            async def call(method: str, **params: object) -> dict[str, Any]:
-                nonlocal counter
-                counter += 1
-                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
-                while True:
-                    message = json.loads(await ws.recv())
-                    if message.get("id") == counter:
-                        return dict(message.get("result", {}))
+            call = DevtoolsPage(ws).call
 
             await call(
                 "Emulation.setDeviceMetricsOverride",

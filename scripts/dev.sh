@@ -25,29 +25,24 @@ export PIX_DAGSTER_URL="${PIX_DAGSTER_URL:-http://$ui_host:$ui_port}"
 desk_host="${PIX_DESK_HOST:-127.0.0.1}"
 desk_port="${PIX_DESK_PORT:-3001}"
 desk_user="${PIX_DESK_USER:-daniel}"
-# Without a chosen password, the local desk keeps one made at the first start (readable by this
-# user only), so the login stays the same from one start to the next.
-password_note=""
-if [ -z "${PIX_DESK_PASSWORD:-}" ] && [ -z "${PIX_DESK_PASSWORD_FILE:-}" ]; then
-  password_file="$DAGSTER_HOME/desk_password"
-  if [ ! -s "$password_file" ]; then
-    (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(9))' \
-      >"$password_file")
+# A value kept in a file of this user's only, made at the first start: without a chosen password
+# and session key the local desk keeps its login, and its sessions, from one start to the next.
+kept_value() {  # kept_value FILE BYTES -> prints the file's path
+  if [ ! -s "$1" ]; then
+    (umask 077; .venv/bin/python -c "import secrets; print(secrets.token_urlsafe($2))" >"$1")
   fi
-  export PIX_DESK_PASSWORD_FILE="$password_file"
-  password_note="password $(cat "$password_file")  (kept in $password_file; set PIX_DESK_PASSWORD to choose one)"
+  echo "$1"
+}
+if [ -z "${PIX_DESK_PASSWORD:-}" ] && [ -z "${PIX_DESK_PASSWORD_FILE:-}" ]; then
+  PIX_DESK_PASSWORD_FILE=$(kept_value "$DAGSTER_HOME/desk_password" 9)
+  export PIX_DESK_PASSWORD_FILE
+  password_note="password $(cat "$PIX_DESK_PASSWORD_FILE")  (kept in $PIX_DESK_PASSWORD_FILE; set PIX_DESK_PASSWORD to choose one)"
 else
   password_note="password from PIX_DESK_PASSWORD"
 fi
-
-# Likewise the key that signs the desk's session cookie: a restart does not log Daniel out.
 if [ -z "${PIX_DESK_SECRET:-}" ] && [ -z "${PIX_DESK_SECRET_FILE:-}" ]; then
-  secret_file="$DAGSTER_HOME/desk_secret"
-  if [ ! -s "$secret_file" ]; then
-    (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' \
-      >"$secret_file")
-  fi
-  export PIX_DESK_SECRET_FILE="$secret_file"
+  PIX_DESK_SECRET_FILE=$(kept_value "$DAGSTER_HOME/desk_secret" 32)
+  export PIX_DESK_SECRET_FILE
 fi
 
 .venv/bin/python -m pix_pipeline.desk &
