@@ -46,6 +46,7 @@ from pix_pipeline.domain.review import (
     jobs_page,
     preview_key,
     release_check,
+    retry_job_notification,
 )
 from pix_pipeline.registry.repository import as_utc
 from pix_pipeline.runtime import Runtime
@@ -186,7 +187,7 @@ async def jobs(request: Request) -> Response:
     page = int(raw_page) if raw_page.isdigit() else 1
     attention = request.query_params.get("filter") == "attention"
     listing = await run_in_threadpool(
-        jobs_page, desk.runtime.registry, page, needs_attention=attention
+        jobs_page, desk.runtime, page, needs_attention=attention
     )
     return desk.render(request, "jobs.html", {"listing": listing})
 
@@ -276,6 +277,17 @@ async def set_checked(request: Request) -> Response:
     if not done:
         return PlainTextResponse(words.T.not_found, status_code=404)
     return _back_to_photo(job_id, image_id)
+
+
+async def retry_notification(request: Request) -> Response:
+    desk: Desk = request.app.state.desk
+    job_id, raw_id = request.path_params["job_id"], request.path_params["notification_id"]
+    done = raw_id.isdigit() and await run_in_threadpool(
+        retry_job_notification, desk.runtime, job_id, int(raw_id)
+    )
+    if not done:
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    return RedirectResponse(f"/jobs/{job_id}#notifications", status_code=303)
 
 
 async def _dagster_down(
@@ -392,6 +404,11 @@ def build_app(
         Route("/jobs/{job_id}/release", release, methods=["POST"]),
         Route("/jobs/{job_id}/revoke", revoke, methods=["POST"]),
         Route("/jobs/{job_id}/runs/{run_id}", run, methods=["GET"]),
+        Route(
+            "/jobs/{job_id}/notifications/{notification_id}/retry",
+            retry_notification,
+            methods=["POST"],
+        ),
         Route("/photos/{image_id}/{size}", preview, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

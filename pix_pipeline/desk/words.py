@@ -11,6 +11,7 @@ from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
 from pix_pipeline.domain.review import ErrorKind
+from pix_pipeline.notify.events import EventKind, NotificationStatus
 
 
 class T:
@@ -100,6 +101,19 @@ class T:
     run_in_dagster = "Lauf in der Dagster-Oberfläche ansehen"
     run_state = "Stand"
     back_to_job = "Zurück zum Auftrag"
+    # notifications
+    notifications_title = "Benachrichtigungen"
+    notifications_none = "Noch keine."
+    notification_release = "Freigabe {number}"
+    notification_attempts = "{attempts} Versuch(e)"
+    notification_next = "nächster Versuch {when}"
+    notification_error = "Letzter Fehler"
+    notification_retry = "Erneut senden"
+    notifications_failed_title = "Benachrichtigungen nicht zugestellt"
+    notifications_failed_intro = (
+        "Diese Nachrichten an den Kunden bzw. das Web-Backend sind nach allen Versuchen nicht"
+        " angekommen. Im Auftrag lassen sie sich erneut senden."
+    )
     # errors
     not_found = "Nicht gefunden."
     forbidden = "Nicht erlaubt: bitte die Seite neu laden und noch einmal versuchen."
@@ -128,6 +142,20 @@ VISIBILITY = _frozen(
     {
         GalleryVisibility.INTERNAL: "nur intern",
         GalleryVisibility.CUSTOMER: "für Kunden sichtbar",
+    }
+)
+NOTIFICATION_KIND = _frozen(
+    {
+        EventKind.RELEASED: "Galerie freigegeben",
+        EventKind.REVOKED: "Freigabe zurückgenommen",
+        EventKind.DRAFT_READY: "Entwurf bereit",
+    }
+)
+NOTIFICATION_STATUS = _frozen(
+    {
+        NotificationStatus.PENDING: "wird zugestellt",
+        NotificationStatus.SENT: "zugestellt",
+        NotificationStatus.FAILED: "nicht zugestellt",
     }
 )
 CATEGORY = _frozen(

@@ -30,6 +30,13 @@ from pix_pipeline.domain.release import (
     findings_checked,
     unchecked_categories,
 )
+from pix_pipeline.notify.outbox import (
+    NotificationView,
+    RetryRefused,
+    failed_notifications,
+    job_notifications,
+    retry_notification,
+)
 from pix_pipeline.registry.repository import JobSummary, Registry, as_utc
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
@@ -141,6 +148,8 @@ class JobReview:
     photos: list[PhotoReview]
     release: ReleaseCheck
     changes: list[GalleryChange] = field(default_factory=list)
+    # The job's outbox: what the customer (and the web backend) has been told, or not yet.
+    notifications: list[NotificationView] = field(default_factory=list)
 
     @property
     def failed(self) -> list[PhotoReview]:
@@ -212,7 +221,13 @@ def job_review(rt: Runtime, job_id: str) -> JobReview | None:
         approved_by="-",
         acknowledged=False,
     )
-    return JobReview(job=job, photos=photos, release=check, changes=check.changes)
+    return JobReview(
+        job=job,
+        photos=photos,
+        release=check,
+        changes=check.changes,
+        notifications=job_notifications(rt, job_id),
+    )
 
 
 def release_check(
@@ -236,16 +251,36 @@ class JobsPage:
     pages: int
     total: int
     needs_attention: bool
+    # Notifications that gave up, across all jobs (the newest few): each needs a retry.
+    failed_notifications: list[NotificationView] = field(default_factory=list)
 
 
-def jobs_page(registry: Registry, page: int, *, needs_attention: bool) -> JobsPage:
+FAILED_NOTIFICATIONS_SHOWN = 20
+
+
+def jobs_page(rt: Runtime, page: int, *, needs_attention: bool) -> JobsPage:
     """Jobs by newest activity, JOBS_PER_PAGE at a time (page counts from 1)."""
     page = max(page, 1)
-    jobs, total = registry.job_summaries(
+    jobs, total = rt.registry.job_summaries(
         offset=(page - 1) * JOBS_PER_PAGE, limit=JOBS_PER_PAGE, needs_attention=needs_attention
     )
     pages = max((total + JOBS_PER_PAGE - 1) // JOBS_PER_PAGE, 1)
-    return JobsPage(jobs, page, pages, total, needs_attention)
+    failed = failed_notifications(rt, limit=FAILED_NOTIFICATIONS_SHOWN)
+    return JobsPage(jobs, page, pages, total, needs_attention, failed)
+
+
+def retry_job_notification(rt: Runtime, job_id: str, notification_id: int) -> bool:
+    """Send a failed notification of this job again; False when the job has no such failed
+    notification (another job's id, a sent or pending one)."""
+    if not any(
+        view.id == notification_id and view.can_retry for view in job_notifications(rt, job_id)
+    ):
+        return False
+    try:
+        retry_notification(rt, notification_id)
+    except RetryRefused:  # retried meanwhile by someone else
+        return False
+    return True
 
 
 def hide_photo(rt: Runtime, job_id: str, image_id: str, *, hidden: bool, by: str) -> bool:

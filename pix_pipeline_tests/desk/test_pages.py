@@ -1,5 +1,6 @@
 """The review desk's pages through an in-process client: HTML, registry rows, gallery files."""
 
+import base64
 import html
 import json
 import re
@@ -11,9 +12,13 @@ import pytest
 from pix_pipeline.desk import words
 from pix_pipeline.domain.release import Refusal
 from pix_pipeline.domain.review import release_check
+from pix_pipeline.notify.outbox import deliver_due
 from pix_pipeline.registry.repository import JobChanges, NewImage
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import load_settings
 from pix_pipeline_tests.desk.rig import JOB, Rig, marked
 from pix_pipeline_tests.images import write_settled
+from pix_pipeline_tests.processes import free_port
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "pix_pipeline" / "desk" / "templates"
 
@@ -304,3 +309,48 @@ def test_the_desk_talks_to_dagster_only_through_the_graphql_client():
                 top = name.split(".")[0]
                 assert top != "dagster", f"{module.name} imports {name}"
                 assert not name.startswith("pix_pipeline.defs"), f"{module.name} imports {name}"
+
+
+def test_a_notification_that_gave_up_shows_and_is_sent_again(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    # Nothing listens on the receiver's port, and one refused attempt is the limit.
+    monkeypatch.setenv("PIX_NOTIFIER", "webhook")
+    monkeypatch.setenv("PIX_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hook")
+    monkeypatch.setenv("PIX_NOTIFY_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"k" * 32).decode())
+    monkeypatch.setenv("PIX_NOTIFY_MAX_ATTEMPTS", "1")
+    sender = build_runtime(load_settings())
+    try:
+        deliver_due(sender)
+    finally:
+        sender.close()
+    [draft] = rig.runtime.registry.notifications(JOB)
+    assert (draft.kind, draft.status) == ("gallery.draft_ready", "failed")
+
+    rig.login()
+    listing = rig.client.get("/").text
+    assert words.T.notifications_failed_title in listing
+    assert f'href="/jobs/{JOB}#notifications"' in listing
+    page = rig.client.get(f"/jobs/{JOB}").text
+    assert 'data-kind="gallery.draft_ready" data-status="failed"' in page
+    assert words.NOTIFICATION_STATUS["failed"] in page
+    assert f'action="/jobs/{JOB}/notifications/{draft.id}/retry"' in page
+
+    # Only the job's own failed notification, only with the page's token.
+    assert rig.post(f"/jobs/OTHER/notifications/{draft.id}/retry", {}).status_code == 404
+    no_token = rig.client.post(
+        f"/jobs/{JOB}/notifications/{draft.id}/retry", follow_redirects=False
+    )
+    assert no_token.status_code == 403
+    assert rig.runtime.registry.notifications(JOB)[0].status == "failed"
+    again = rig.post(f"/jobs/{JOB}/notifications/{draft.id}/retry", {})
+    assert again.status_code == 303 and again.headers["location"].endswith("#notifications")
+    [retried] = rig.runtime.registry.notifications(JOB)
+    assert (retried.status, retried.attempts, retried.webhook_id) == (
+        "pending",
+        0,
+        draft.webhook_id,
+    )
+    assert words.T.notifications_failed_title not in rig.client.get("/").text
+    # A pending one is not "retried" a second time.
+    assert rig.post(f"/jobs/{JOB}/notifications/{draft.id}/retry", {}).status_code == 404
