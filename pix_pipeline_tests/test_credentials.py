@@ -17,6 +17,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,14 @@ from sqlalchemy.engine import make_url
 
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
 from pix_pipeline.defs.partitions import PARTITION_TAG
-from pix_pipeline.settings import VARIABLES
+from pix_pipeline.notify.outbox import deliver_due
+from pix_pipeline.runtime import build_runtime
+from pix_pipeline.settings import VARIABLES, load_settings
 from pix_pipeline_tests.conftest import Harness, ProxyTools, fresh_database
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes
 from pix_pipeline_tests.processes import free_port, start, stop_group, wait_for_http
+from pix_pipeline_tests.webhooks import Receiver
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,11 +51,14 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": f"s3-secret-{MARK}-Zq81vTw",
     "registry database password": f"registry-pw-{MARK}",
     "DAGSTER_POSTGRES_PASSWORD": f"dagster-pw-{MARK}",
-    "PIX_NOTIFY_WEBHOOK_SECRET": f"whsec_d2ViaG9vay1{MARK}",
+    "PIX_NOTIFY_WEBHOOK_SECRET": "whsec_"
+    + base64.b64encode(f"webhook-key-{MARK}-0123456789".encode()).decode(),
     "PIX_DESK_PASSWORD": f"desk-pw-{MARK}",
     "PIX_DESK_SECRET": f"desk-session-key-{MARK}-0123456789abcdef",
     "proxy password": f"proxy-pw-{MARK}",
 }
+# The webhook's signing key as the notifier uses it: the secret's bytes after `whsec_`.
+CREDENTIALS["webhook signing key"] = f"webhook-key-{MARK}"
 # What a browser sends for the proxy's login: the password in base64.
 CREDENTIALS["proxy Authorization header"] = base64.b64encode(
     f"daniel:{CREDENTIALS['proxy password']}".encode()
@@ -95,6 +102,7 @@ def production_env(
     s3_endpoint: str,
     s3_bucket: str,
     proxy_tools: ProxyTools,
+    receiver: Receiver,
 ) -> dict[str, str]:
     """The README's production variables, every credential set; in os.environ for subprocesses."""
     registry_db, dagster_db = databases
@@ -135,6 +143,8 @@ def production_env(
         "PIX_S3_REGION": "us-east-1",
         "PIX_LOCAL_ROOT": str(tmp_path / "storage"),
         "PIX_DATABASE_URL": registry_url,
+        "PIX_NOTIFIER": "webhook",
+        "PIX_NOTIFY_WEBHOOK_URL": receiver.url,
         "PIX_NOTIFY_WEBHOOK_SECRET": CREDENTIALS["PIX_NOTIFY_WEBHOOK_SECRET"],
         "PIX_DESK_PASSWORD": CREDENTIALS["PIX_DESK_PASSWORD"],
         "PIX_DESK_SECRET": CREDENTIALS["PIX_DESK_SECRET"],
@@ -147,6 +157,34 @@ def production_env(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """The web backend's webhook: it fails the first delivery (an error to record), then takes
+    the rest, each verified against the secret."""
+    made = Receiver(CREDENTIALS["PIX_NOTIFY_WEBHOOK_SECRET"], answers=[500]).start()
+    yield made
+    made.stop()
+
+
+def deliver_notifications(logs: Path) -> None:
+    """The outbox sensor's work in this process (twice: after a failure, once it is due), its
+    log lines into a file as a daemon's would go."""
+    handler = logging.FileHandler(logs / "outbox.log", encoding="utf-8")
+    root_logger, level = logging.getLogger(), logging.getLogger().level
+    root_logger.addHandler(handler)
+    root_logger.setLevel(logging.INFO)  # as dagster.yaml's python_log_level
+    rt = build_runtime(load_settings())
+    try:
+        later = datetime.now(UTC) + timedelta(hours=2)  # past any backoff
+        deliver_due(rt)
+        deliver_due(rt, clock=lambda: later)
+    finally:
+        rt.close()
+        root_logger.removeHandler(handler)
+        root_logger.setLevel(level)
+        handler.close()
 
 
 def execute(
@@ -233,6 +271,7 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     databases: tuple[str, str],
     s3_endpoint: str,
     s3_bucket: str,
+    receiver: Receiver,
 ):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -268,6 +307,9 @@ def test_no_credential_appears_in_anything_the_runs_leave_behind(
     release = {"ops": {"release_job_gallery": {"config": {"approved_by": "Daniel"}}}}
     code, out = execute("release_gallery", logs, "release", release)
     assert code == 0, out[-3000:]
+    deliver_notifications(logs)
+    delivered = [r.event["type"] for r in receiver.accepted if r.verified]
+    assert "gallery.released" in delivered  # signed with the secret, after one failure
 
     # Failure paths, where secrets usually leak: error messages. An S3 read that fails ...
     put("IMG_2.jpg", jpeg_bytes(photo((640, 480), seed=2)))
