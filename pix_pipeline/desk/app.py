@@ -186,9 +186,7 @@ async def jobs(request: Request) -> Response:
     raw_page = request.query_params.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() else 1
     attention = request.query_params.get("filter") == "attention"
-    listing = await run_in_threadpool(
-        jobs_page, desk.runtime, page, needs_attention=attention
-    )
+    listing = await run_in_threadpool(jobs_page, desk.runtime, page, needs_attention=attention)
     return desk.render(request, "jobs.html", {"listing": listing})
 
 

@@ -138,6 +138,17 @@ GALLERY_STATUS = _frozen(
         GalleryStatus.UPDATE_PENDING: "Änderungen warten auf Freigabe",
     }
 )
+# A released gallery that matches the pipeline is no draft any more: said so to Daniel.
+RELEASED_CURRENT = "freigegeben, aktuell"
+
+
+def gallery_status_text(status: str, visibility: str) -> str:
+    """The gallery's state in Daniel's words, with its visibility in mind."""
+    if status == GalleryStatus.DRAFT_READY and visibility == GalleryVisibility.CUSTOMER:
+        return RELEASED_CURRENT
+    return GALLERY_STATUS[status]
+
+
 VISIBILITY = _frozen(
     {
         GalleryVisibility.INTERNAL: "nur intern",
@@ -148,7 +159,7 @@ NOTIFICATION_KIND = _frozen(
     {
         EventKind.RELEASED: "Galerie freigegeben",
         EventKind.REVOKED: "Freigabe zurückgenommen",
-        EventKind.DRAFT_READY: "Entwurf bereit",
+        EventKind.DRAFT_READY: "Neuer Entwurf zur Durchsicht",
     }
 )
 NOTIFICATION_STATUS = _frozen(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pix_pipeline.desk import words
-from pix_pipeline.domain.release import Refusal
+from pix_pipeline.domain.release import Refusal, release_gallery
 from pix_pipeline.domain.review import release_check
 from pix_pipeline.notify.outbox import deliver_due
 from pix_pipeline.registry.repository import JobChanges, NewImage
@@ -354,3 +354,12 @@ def test_a_notification_that_gave_up_shows_and_is_sent_again(
     assert words.T.notifications_failed_title not in rig.client.get("/").text
     # A pending one is not "retried" a second time.
     assert rig.post(f"/jobs/{JOB}/notifications/{draft.id}/retry", {}).status_code == 404
+
+
+def test_a_released_gallery_is_not_called_a_draft(rig: Rig):
+    release_gallery(rig.runtime, JOB, approved_by="Daniel", acknowledge_privacy_findings=True)
+    rig.login()
+    for path in ("/", f"/jobs/{JOB}"):
+        page = rig.client.get(path).text
+        assert words.RELEASED_CURRENT in page and words.VISIBILITY["customer"] in page
+        assert words.GALLERY_STATUS["draft_ready"] not in page
