@@ -2,12 +2,14 @@
 
 import json
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data
 
+from pix_pipeline.analysis.local import privacy
 from pix_pipeline.analysis.local.faces import FaceDetector
-from pix_pipeline.analysis.local.ocr import TextLine
+from pix_pipeline.analysis.local.ocr import TextLine, WeakRegion, weak_regions
 from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks, classify
 from pix_pipeline.domain.models import Box, Finding
 from pix_pipeline.imaging.thumbnails import make_previews, open_preview
@@ -287,3 +289,86 @@ def test_the_result_records_models_and_every_cut_off_and_a_change_re_checks():
     assert result.thresholds["house_number_min_score"] == 0.75
     assert result.thresholds["ocr_detection_side"] == 960
     assert result.provider == default.identity
+
+
+def door_with_small_number(height: int = 10) -> Image.Image:
+    """A room with a house number too small for the first pass: `height` px characters on a
+    2400 px photo are 4 px at the 960 px detection size."""
+    image = room()
+    draw = ImageDraw.Draw(image)
+    x, y = 1150, 420
+    draw.rectangle((x, y, x + 3 * height, y + 2 * height), fill=(235, 235, 228))
+    font = ImageFont.load_default(size=height)
+    draw.text((x + 1.5 * height, y + height), "417", font=font, fill=(30, 30, 30), anchor="mm")
+    return image
+
+
+def test_faint_areas_of_the_detector_map_are_the_ones_never_boxed():
+    probabilities = np.zeros((100, 200), dtype=np.float32)
+    probabilities[10:14, 20:30] = 0.2  # faint: a region
+    probabilities[50:54, 100:104] = 0.25  # fainter than the threshold, stronger: first
+    probabilities[80:84, 150:160] = 0.05  # below the floor: nothing
+    probabilities[30:34, 60:70] = 0.2
+    probabilities[31, 65] = 0.35  # reaches the pixel threshold: judged by the first pass
+    probabilities[0:40, 170:180] = 0.2  # taller than a quarter of the map: texture
+    regions = weak_regions(probabilities, floor=0.1, limit=5, max_share=0.25)
+    assert [round(r.peak, 2) for r in regions] == [0.25, 0.2]
+    assert regions[0].box == Box(x0=100 / 200, y0=50 / 100, x1=104 / 200, y1=54 / 100)
+    assert regions[1].box == Box(x0=20 / 200, y0=10 / 100, x1=30 / 200, y1=14 / 100)
+    assert weak_regions(probabilities, floor=0.1, limit=1, max_share=0.25) == regions[:1]
+
+
+def test_a_small_house_number_is_found_by_the_second_look(
+    checks: LocalPrivacyChecks, monkeypatch: pytest.MonkeyPatch
+):
+    preview = as_preview(door_with_small_number())
+    result = checks.analyze(preview)
+    numbers = [d for d in result.text.items if d.label == "house_number"]
+    assert [d.text for d in numbers] == ["417"]
+    box = numbers[0].box
+    assert box is not None
+    # On the plaque (x 1150-1180, y 420-440 of 2400 x 1600), give or take 0.5 % of the photo.
+    assert 1150 / 2400 - 0.005 <= box.x0 < box.x1 <= 1180 / 2400 + 0.005
+    assert 420 / 1600 - 0.005 <= box.y0 < box.y1 <= 440 / 1600 + 0.005
+    # Without the second look the first pass alone misses it.
+    monkeypatch.setattr(privacy, "WEAK_TEXT_REGIONS", 0)
+    assert checks.analyze(preview).text.status is Finding.CLEAR
+
+
+class FakeReader:
+    """Reads one line filling whatever crop it is given, and records the crops' sizes."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def read(self, image: Image.Image) -> list[TextLine]:
+        self.sizes.append(image.size)
+        return [line("12", 0.99, 0.0, 0.0, 1.0, 1.0)]
+
+
+def test_second_look_reads_an_enlarged_crop_and_places_its_lines_in_the_photo():
+    checks = LocalPrivacyChecks(PrivacyThresholds())
+    fake = FakeReader()
+    checks.reader = fake  # type: ignore[assignment]
+    image = Image.new("RGB", (1600, 1000))
+    region = WeakRegion(0.2, Box(x0=0.5, y0=0.5, x1=0.51, y1=0.52))  # 16 x 20 px
+    [found] = checks.read_weak_regions(image, [region])
+    # A margin of the area's larger side plus 6 px: 800-26 .. 816+26, 500-26 .. 520+26.
+    assert found.box == Box(x0=774 / 1600, y0=474 / 1000, x1=843 / 1600, y1=547 / 1000)
+    assert fake.sizes == [(round(69 * 3.0), round(73 * 3.0))]
+
+
+def test_the_second_look_runs_only_where_the_first_found_nothing(
+    checks: LocalPrivacyChecks, monkeypatch: pytest.MonkeyPatch
+):
+    calls: list[int] = []
+
+    def second_look(image: Image.Image, regions: list[WeakRegion]) -> list[TextLine]:
+        calls.append(len(regions))
+        return []
+
+    monkeypatch.setattr(checks, "read_weak_regions", second_look)
+    assert checks.analyze(as_preview(door_with_number("42a"))).text.status is Finding.DETECTED
+    assert calls == []
+    assert checks.analyze(as_preview(room())).text.status is Finding.CLEAR
+    assert len(calls) == 1 and 0 < calls[0] <= privacy.WEAK_TEXT_REGIONS

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 # The engine pads and rescales images below 30 px; no lettering fits in fewer than this.
 MIN_SIDE = 8
+# The detector's pixel threshold: areas whose probability reaches it become box candidates,
+# which the engine and the caller judge. Areas that stay below it were never looked at.
+PIXEL_THRESHOLD = 0.3
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,57 @@ class TextLine:
     text: str
     score: float
     box: Box
+
+
+@dataclass(frozen=True)
+class WeakRegion:
+    """Where the detector saw something like text, too faintly to make a box candidate: its
+    strongest pixel probability (below PIXEL_THRESHOLD) and its extent in 0–1 coordinates
+    of the image read."""
+
+    peak: float
+    box: Box
+
+
+class _MapRecorder:
+    """Stands in for the detector's onnxruntime session and keeps its last probability map."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.last: np.ndarray | None = None
+
+    def __call__(self, batch: np.ndarray) -> Any:
+        output = self.session(batch)
+        self.last = output
+        return output
+
+
+def weak_regions(
+    probabilities: np.ndarray, floor: float, limit: int, max_share: float
+) -> list[WeakRegion]:
+    """The `limit` strongest connected areas of the map above `floor` that stay below
+    PIXEL_THRESHOLD everywhere, strongest first.
+
+    An area that reaches the threshold somewhere became a box candidate in the first pass and
+    was judged there. Areas wider or taller than `max_share` of the map are texture or large
+    lettering, never small text.
+    """
+    import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
+
+    height, width = probabilities.shape
+    mask = (probabilities > floor).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    regions = []
+    for k in range(1, count):
+        x, y, w, h = (int(v) for v in stats[k][:4])
+        if w > max_share * width or h > max_share * height:
+            continue
+        peak = float(probabilities[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].max())
+        box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
+        if peak < PIXEL_THRESHOLD:
+            regions.append(WeakRegion(peak, box))
+    regions.sort(key=lambda r: r.peak, reverse=True)
+    return regions[:limit]
 
 
 def ocr_version() -> str:
@@ -81,6 +135,7 @@ class TextReader:
                     # A lower box threshold keeps isolated single digits (house number "4");
                     # the caller filters what it reads.
                     "Det.box_thresh": 0.3,
+                    "Det.thresh": PIXEL_THRESHOLD,
                     "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 }
@@ -88,13 +143,56 @@ class TextReader:
             self._local.engine = engine
         return engine
 
+    def _recorder(self, engine: Any) -> _MapRecorder | None:
+        """The recorder around this engine's detector session, installed on first use; None
+        where the engine is not laid out as expected (then no map, and no second look)."""
+        if not hasattr(self._local, "recorder"):
+            recorder: _MapRecorder | None = None
+            try:
+                detector = engine._load_det_model()  # rapidocr 3.x: loads once, returns it
+                recorder = _MapRecorder(detector.session)
+                detector.session = recorder
+            except AttributeError as exc:
+                log.warning("text detector map unavailable (%s): no second look", exc)
+            self._local.recorder = recorder
+        found: _MapRecorder | None = self._local.recorder
+        return found
+
     def read(self, image: Image.Image) -> list[TextLine]:
         """Every text line found, with its score and box in 0–1 coordinates of `image`."""
+        return self.scan(image)[0]
+
+    def scan(
+        self,
+        image: Image.Image,
+        weak_floor: float = 1.0,
+        weak_limit: int = 0,
+        weak_max_share: float = 0.25,
+    ) -> tuple[list[TextLine], list[WeakRegion]]:
+        """The text lines of `image` and, when `weak_limit` > 0, up to that many areas the
+        detector scored above `weak_floor` (a pixel probability) without making a box of them.
+        """
         width, height = image.size
         if min(width, height) < MIN_SIDE:
-            return []  # a strip lower than a character holds no text (and trips the engine)
+            return [], []  # a strip lower than a character holds no text (and trips the engine)
         rgb = np.asarray(image.convert("RGB"))
-        result = self._engine()(rgb[:, :, ::-1].copy())  # the engine expects BGR like OpenCV
+        engine = self._engine()
+        recorder = self._recorder(engine) if weak_limit > 0 else None
+        if recorder is not None:
+            recorder.last = None
+        result = engine(rgb[:, :, ::-1].copy())  # the engine expects BGR like OpenCV
+        weak: list[WeakRegion] = []
+        if recorder is not None and recorder.last is not None:
+            probabilities = np.asarray(recorder.last)[0, 0]
+            map_height, map_width = probabilities.shape
+            # The map spans the image stretched to multiples of 32 px, unless the engine
+            # padded a strip first: then it is not this image's, and tells nothing.
+            if abs(map_height - map_width * height / width) <= 32:
+                weak = weak_regions(probabilities, weak_floor, weak_limit, weak_max_share)
+        return self._lines(result, width, height), weak
+
+    @staticmethod
+    def _lines(result: Any, width: int, height: int) -> list[TextLine]:
         if result.boxes is None or result.txts is None:
             return []
         lines = []

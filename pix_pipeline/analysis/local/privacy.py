@@ -17,7 +17,13 @@ from PIL import Image
 
 from pix_pipeline.analysis.local.faces import NMS_OVERLAP, FaceDetector, FaceModelUnavailable
 from pix_pipeline.analysis.local.faces import model_version as face_model_version
-from pix_pipeline.analysis.local.ocr import TextLine, TextReader, ocr_version
+from pix_pipeline.analysis.local.ocr import (
+    PIXEL_THRESHOLD,
+    TextLine,
+    TextReader,
+    WeakRegion,
+    ocr_version,
+)
 from pix_pipeline.analysis.local.text_rules import (
     is_house_number,
     is_licence_plate,
@@ -44,6 +50,18 @@ OCR_FLOOR = 0.3
 # Photos smaller than the detection size are enlarged by at most this factor: more makes
 # OCR read letters into wallpaper and tiles (measured on 256 px interiors).
 MAX_ENLARGEMENT = 2.0
+# A second look, only where the first found no text or plate: the areas the detector scored
+# above this pixel probability but never up to its pixel threshold (0.3, so no box candidate
+# was made of them), the strongest few, each read again from a crop enlarged three times.
+# Small digits (a house number about 10 px high on a porch post of an 800 px photo) light
+# the map that faintly; read larger, they are found. The crops cost a small share of the
+# first pass; a second pass over the whole photo at twice the size costs 2-3 s on one core.
+WEAK_TEXT_FLOOR = 0.1
+WEAK_TEXT_REGIONS = 6
+WEAK_TEXT_ENLARGEMENT = 3.0
+# Wider or taller than this share of the photo, an area is texture or large lettering the
+# first pass already judged.
+WEAK_TEXT_MAX_SHARE = 0.25
 
 
 def union(a: Box, b: Box) -> Box:
@@ -224,6 +242,11 @@ class LocalPrivacyChecks:
             "house_number_min_score": HOUSE_NUMBER_MIN_SCORE,
             "ocr_floor": OCR_FLOOR,
             "max_enlargement": MAX_ENLARGEMENT,
+            "ocr_pixel_threshold": PIXEL_THRESHOLD,
+            "weak_text_floor": WEAK_TEXT_FLOOR,
+            "weak_text_regions": WEAK_TEXT_REGIONS,
+            "weak_text_enlargement": WEAK_TEXT_ENLARGEMENT,
+            "weak_text_max_share": WEAK_TEXT_MAX_SHARE,
             "face_overlap": NMS_OVERLAP,
         }
         digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
@@ -242,8 +265,9 @@ class LocalPrivacyChecks:
             return CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc))
         return _category([Detection(label="face", score=h.score, box=h.box) for h in hits])
 
-    def read_text(self, image: Image.Image) -> list[TextLine]:
-        """OCR lines of the whole image.
+    def read_text(self, image: Image.Image) -> tuple[list[TextLine], list[WeakRegion]]:
+        """OCR lines of the whole image, and the areas the detector saw faintly (0–1
+        coordinates of `image`, like the lines).
 
         A photo larger than the detection size goes in whole: the engine detects on a copy
         scaled to that size and reads each line from the full-size preview. A smaller photo
@@ -251,12 +275,52 @@ class LocalPrivacyChecks:
         enlarged up to twice, to at most the small-photo size, and detected at that size
         by a second engine, created only when such a photo comes.
         """
-        t = self.thresholds
+        weak = (WEAK_TEXT_FLOOR, WEAK_TEXT_REGIONS, WEAK_TEXT_MAX_SHARE)
+        if max(image.size) >= self.thresholds.ocr_detection_side:
+            return self.reader.scan(image, *weak)
+        return self.small_reader.scan(self._enlarged(image), *weak)
+
+    def _enlarged(self, image: Image.Image) -> Image.Image:
+        """A photo under the detection size, enlarged the way `read_text` detects it."""
         long_side = max(image.size)
-        if long_side >= t.ocr_detection_side:
-            return self.reader.read(image)
-        target = min(round(long_side * MAX_ENLARGEMENT), t.ocr_small_photo_side)
-        return self.small_reader.read(_scaled_to(image, max(target, long_side)))
+        target = min(round(long_side * MAX_ENLARGEMENT), self.thresholds.ocr_small_photo_side)
+        return _scaled_to(image, max(target, long_side))
+
+    def read_weak_regions(self, image: Image.Image, regions: list[WeakRegion]) -> list[TextLine]:
+        """OCR lines of each faint area, read from a crop of `image` around it enlarged
+        WEAK_TEXT_ENLARGEMENT times, in 0–1 coordinates of `image`.
+
+        The detector is read at the size used for the first pass; where that was an
+        enlarged copy of a small photo, the crops come from the same enlarged copy.
+        """
+        if max(image.size) < self.thresholds.ocr_detection_side:
+            image = self._enlarged(image)
+        width, height = image.size
+        lines: list[TextLine] = []
+        for region in regions:
+            box = region.box
+            # A margin of the area's own size around it: the detector needs the
+            # background round a character to see it as one.
+            margin = max((box.x1 - box.x0) * width, (box.y1 - box.y0) * height) + 6
+            x0 = max(0, int(box.x0 * width - margin))
+            y0 = max(0, int(box.y0 * height - margin))
+            x1 = min(width, int(box.x1 * width + margin) + 1)
+            y1 = min(height, int(box.y1 * height + margin) + 1)
+            crop = image.crop((x0, y0, x1, y1))
+            size = (
+                round(crop.width * WEAK_TEXT_ENLARGEMENT),
+                round(crop.height * WEAK_TEXT_ENLARGEMENT),
+            )
+            for line in self.reader.read(crop.resize(size, Image.Resampling.BICUBIC)):
+                b = line.box
+                placed = Box(
+                    x0=(x0 + b.x0 * (x1 - x0)) / width,
+                    y0=(y0 + b.y0 * (y1 - y0)) / height,
+                    x1=(x0 + b.x1 * (x1 - x0)) / width,
+                    y1=(y0 + b.y1 * (y1 - y0)) / height,
+                )
+                lines.append(TextLine(line.text, line.score, placed))
+        return lines
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
         if image is None:
@@ -265,7 +329,10 @@ class LocalPrivacyChecks:
         self.reader.start_import()
         image = image.convert("RGB")
         faces = self.find_faces(image)
-        plates, text_items = classify(self.read_text(image), self.thresholds)
+        lines, weak = self.read_text(image)
+        plates, text_items = classify(lines, self.thresholds)
+        if not plates and not text_items and weak:
+            plates, text_items = classify(self.read_weak_regions(image, weak), self.thresholds)
         return PrivacyResult(
             provider=self.identity,
             faces=faces,
