@@ -201,6 +201,7 @@ def main() -> None:
             )
             cookies = dict(client.cookies.items())
         chromium = Chromium(args.chromium)
+        args.out.mkdir(parents=True, exist_ok=True)
         job_png = args.out / "desk_job_full.png"
         release = "document.querySelector('.release-form button[type=submit]').click()"
         enlarge = "document.querySelectorAll('a.preview')[1].click()"
