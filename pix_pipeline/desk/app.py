@@ -36,7 +36,7 @@ from pix_pipeline.desk.auth import (
     safe_next,
     same_password,
 )
-from pix_pipeline.desk.dagster import FINISHED, RUN_ID_PATTERN, Launcher, LaunchFailed
+from pix_pipeline.desk.runs import FINISHED, RUN_ID_PATTERN, Launcher, LaunchFailed
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.release import check_revoke
 from pix_pipeline.domain.review import (

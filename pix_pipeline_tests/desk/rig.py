@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from pix_pipeline.desk.app import build_app
 from pix_pipeline.desk.auth import LoginThrottle
-from pix_pipeline.desk.dagster import Launcher
+from pix_pipeline.desk.runs import Launcher
 from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 from pix_pipeline.settings import DeskSettings

@@ -4,6 +4,8 @@ import base64
 import html
 import json
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -309,6 +311,15 @@ def test_the_desk_talks_to_dagster_only_through_the_graphql_client():
                 top = name.split(".")[0]
                 assert top != "dagster", f"{module.name} imports {name}"
                 assert not name.startswith("pix_pipeline.defs"), f"{module.name} imports {name}"
+
+
+def test_the_desk_starts_without_loading_dagster():
+    # dagster-graphql's client loads all of Dagster: only launching or following a run imports it.
+    probe = "import sys, pix_pipeline.desk.__main__; print('dagster' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
 
 
 def test_a_notification_that_gave_up_shows_and_is_sent_again(
