@@ -93,7 +93,11 @@ class RequireLogin:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        signed_in = proxy_user(scope, trusted=self.trust_proxy_user)
+        # Only a page visit adopts the proxy's user: a browser sends the proxy's login with a
+        # cross-site form post too, but without the desk's SameSite cookies, so a change must
+        # come from a session (and carry its form token) that a visit of the desk started.
+        safe = scope["method"] in ("GET", "HEAD")
+        signed_in = proxy_user(scope, trusted=self.trust_proxy_user) if safe else None
         if signed_in is not None and connection.session.get(SESSION_USER) != signed_in:
             connection.session.clear()  # another proxy user: nothing of the old session stays
             connection.session[SESSION_USER] = signed_in

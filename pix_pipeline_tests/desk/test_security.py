@@ -320,6 +320,15 @@ def test_a_desk_that_trusts_the_proxy_takes_its_signed_in_user(rig: Rig):
         dataclasses.replace(rig.settings, trust_proxy_user=True), rig.runtime, rig.throttle
     )
     assert fresh.get(f"/jobs/{JOB}", follow_redirects=False).status_code == 401
+    # A post (a cross-site form, say) never starts a session from the proxy's header alone.
+    posted = fresh.post(
+        f"/jobs/{JOB}/photos/{rig.rows()['face.jpg'].image_id}/hidden",
+        data={"hidden": "1"},
+        headers={"X-Pix-Proxy-User": "daniel"},
+        follow_redirects=False,
+    )
+    assert posted.status_code in (401, 403)
+    assert rig.rows()["face.jpg"].hidden_at is None
     # Another proxy user on the same browser gets a session of their own.
     other = trusting.get(
         f"/jobs/{JOB}", headers={**signed_in, "X-Pix-Proxy-User": "anna"}, follow_redirects=False
