@@ -333,3 +333,16 @@ def test_a_draft_announces_itself_when_it_first_becomes_ready_and_when_it_change
     drafts = [n for n in h.registry.notifications(JOB) if n.kind == "gallery.draft_ready"]
     assert [n.sequence for n in drafts] == [0, 1]
     assert len({n.webhook_id for n in drafts}) == 2
+
+
+def test_releasing_a_draft_queues_gallery_released_and_no_draft_event(harness: Harness):
+    h = harness
+    deliver(h, "IMG_0.jpg", good(0))
+    h.tick_and_run()
+    # A draft whose document an older version wrote: the release rewrites it.
+    h.registry.update_job(JOB, gallery_expose_hash="0" * 64)
+    before = draft_events(h)
+    assert h.release(JOB, acknowledge_privacy_findings=True).success
+    assert draft_events(h) == before
+    kinds = [n.kind for n in h.registry.notifications(JOB)]
+    assert kinds.count("gallery.released") == 1

@@ -280,12 +280,20 @@ def _copy_previews(rt: Runtime, row: ImageRow) -> bool:
     return True
 
 
-def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -> GalleryReport:
+def sync_gallery(
+    rt: Runtime,
+    job_id: str,
+    *,
+    apply_to_released: bool = False,
+    checked_rows: list[ImageRow] | None = None,
+) -> GalleryReport:
     """Bring gallery/ in step with the processed photos, or record that it would change.
 
     A released gallery is left as the customer sees it: its differences are recorded as
     `update_pending` unless `apply_to_released` (release_gallery, which holds the job's
-    gallery lock and moves the state itself).
+    gallery lock and moves the state itself). A release passes the rows its gate checked as
+    `checked_rows`: the gallery then shows exactly those photos, even if one was processed,
+    hidden or unchecked again meanwhile (the next sync records that as pending).
     """
     # expose.py asks shows_in_gallery which photos its document names: imported here, not at
     # the top, so the two modules do not import each other while loading.
@@ -293,9 +301,9 @@ def sync_gallery(rt: Runtime, job_id: str, *, apply_to_released: bool = False) -
 
     build_job_expose(rt, job_id)
     if apply_to_released:
-        return _sync(rt, job_id, apply_to_released=True)
+        return _sync(rt, job_id, apply_to_released=True, checked_rows=checked_rows)
     with rt.registry.gallery_lock(job_id):
-        return _sync(rt, job_id, apply_to_released=False)
+        return _sync(rt, job_id, apply_to_released=False, checked_rows=checked_rows)
 
 
 def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxEvent:
@@ -311,11 +319,13 @@ def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxE
     )
 
 
-def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport:
+def _sync(
+    rt: Runtime, job_id: str, *, apply_to_released: bool, checked_rows: list[ImageRow] | None
+) -> GalleryReport:
     job = rt.registry.get_job(job_id)
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
-    rows = rt.registry.images_of_job(job_id)
+    rows = checked_rows if checked_rows is not None else rt.registry.images_of_job(job_id)
     current = current_photos(rt, job_id)
     changes = pending_changes(job, rows, current)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
@@ -387,7 +397,9 @@ def _sync(rt: Runtime, job_id: str, *, apply_to_released: bool) -> GalleryReport
         return report
     changed = bool(report.copied or report.deleted or job.gallery_expose_hash != digest)
     event = GalleryEvent.DRAFT_SYNCED if keep else GalleryEvent.DRAFT_EMPTIED
-    outbox = _draft_event(job_id, report.image_count, False) if changed and keep else None
+    # A release of the draft queues gallery.released itself; draft_ready is for Daniel's review.
+    announce = changed and keep and not apply_to_released
+    outbox = _draft_event(job_id, report.image_count, False) if announce else None
     _, (status, _) = rt.registry.transition_gallery(
         job_id, event, outbox, gallery_expose_hash=digest
     )

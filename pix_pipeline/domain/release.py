@@ -218,7 +218,7 @@ def _release(
         raise ReleaseRefused(verdict.message(), verdict)
     changes = [change.describe() for change in verdict.changes]
     findings = verdict.findings
-    gallery = sync_gallery(rt, job_id, apply_to_released=True)
+    gallery = sync_gallery(rt, job_id, apply_to_released=True, checked_rows=rows)
     notification = rt.registry.record_release(
         job_id=job_id,
         approved_by=approved_by,
