@@ -184,7 +184,7 @@ async def health(request: Request) -> Response:
 async def jobs(request: Request) -> Response:
     desk: Desk = request.app.state.desk
     raw_page = request.query_params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() else 1
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 1
     attention = request.query_params.get("filter") == "attention"
     listing = await run_in_threadpool(jobs_page, desk.runtime, page, needs_attention=attention)
     return desk.render(request, "jobs.html", {"listing": listing})
@@ -280,8 +280,10 @@ async def set_checked(request: Request) -> Response:
 async def retry_notification(request: Request) -> Response:
     desk: Desk = request.app.state.desk
     job_id, raw_id = request.path_params["job_id"], request.path_params["notification_id"]
-    done = raw_id.isdigit() and await run_in_threadpool(
-        retry_job_notification, desk.runtime, job_id, int(raw_id)
+    done = (
+        raw_id.isascii()
+        and raw_id.isdigit()
+        and await run_in_threadpool(retry_job_notification, desk.runtime, job_id, int(raw_id))
     )
     if not done:
         return PlainTextResponse(words.T.not_found, status_code=404)
