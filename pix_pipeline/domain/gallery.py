@@ -103,7 +103,6 @@ class GalleryReport:
     image_count: int
     copied: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    expose_written: bool = False
     pending_changes: list[str] = field(default_factory=list)
 
     @property
@@ -389,7 +388,6 @@ def _sync(
     expose_key = layout.gallery_expose_key(job_id)
     if job.gallery_expose_hash != digest or not rt.storage.exists(expose_key):
         rt.storage.write_bytes(expose_key, data)
-        report.expose_written = True
     report.image_count = document.image_count
     if released:  # applied for a release: release_gallery moves the state
         rt.registry.update_job(job_id, gallery_expose_hash=digest)

@@ -263,10 +263,6 @@ class FaceDetector:
             self._local.session = session
         return session
 
-    def check_model(self) -> None:
-        """Raises FaceModelUnavailable when the pinned model cannot be used."""
-        self._symbolic_model()
-
     def detect(self, image: Image.Image, min_size: float = 0.0) -> list[FaceHit]:
         """Faces in `image`, boxes in its 0–1 coordinates, best first.
 

@@ -51,10 +51,6 @@ def is_house_number(text: str) -> bool:
     return not _YEAR.match(digits) or len(candidate) != len(digits)
 
 
-def is_single_digit(text: str) -> bool:
-    return bool(re.fullmatch(r"[1-9]", normalise(text)))
-
-
 # --- Licence plates --------------------------------------------------------------------
 # Plates are matched on their alphanumeric characters, upper case, with the separators
 # OCR kept (or dropped) ignored, unless a format needs them to tell it from a word.
