@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import update
 
 from pix_pipeline.domain.gallery_state import GalleryEvent
+from pix_pipeline.notify.events import EventKind, Notification
+from pix_pipeline.notify.notifiers import LogNotifier
 from pix_pipeline.notify.outbox import (
     RetryRefused,
     backoff,
@@ -470,3 +472,18 @@ def test_a_bad_webhook_secret_stops_loading_without_showing_it(tmp_path: Path, s
     assert good.notify.webhook_secret.get_secret_value() == secret
     assert secret.removeprefix("whsec_") not in repr(good) + str(good)
     assert load_settings({}, cwd=tmp_path).notifier == "log"
+
+
+def test_the_log_notifier_names_the_photo_count_only_where_the_event_has_one(
+    caplog: pytest.LogCaptureFixture,
+):
+    caplog.set_level(logging.INFO, logger="pix_pipeline.notify")
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+    released = Notification(1, "msg_1", "J1", EventKind.RELEASED, 2, at, {"image_count": 12})
+    revoked = Notification(2, "msg_2", "J1", EventKind.REVOKED, 2, at, {"revoked_by": "Daniel"})
+    LogNotifier().notify(released)
+    LogNotifier().notify(revoked)
+    assert caplog.messages == [
+        "gallery.released: job J1, release 2, 12 photo(s)",
+        "gallery.revoked: job J1, release 2",
+    ]

@@ -47,10 +47,15 @@ class _Client:
 @dataclass
 class LoginThrottle:
     """Per client: after `free` wrong passwords, each further one locks the login for a
-    doubling time (1 s, 2 s, 4 s … up to `max_seconds`). A correct login clears the count."""
+    doubling time (1 s, 2 s, 4 s … up to `max_seconds`). A correct login clears the count.
+
+    At most `max_clients` are remembered: beyond that, clients whose lock has run out are
+    forgotten first, then the oldest, so guesses from ever new addresses cannot fill memory.
+    """
 
     free: int = 3
     max_seconds: float = 300.0
+    max_clients: int = 10_000
     clock: Callable[[], float] = time.monotonic
     _clients: dict[str, _Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +68,8 @@ class LoginThrottle:
 
     def failed(self, client: str) -> None:
         with self._lock:
+            if client not in self._clients and len(self._clients) >= self.max_clients:
+                self._forget_some()
             state = self._clients.setdefault(client, _Client())
             state.failures += 1
             over = state.failures - self.free
@@ -72,6 +79,14 @@ class LoginThrottle:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._clients.pop(client, None)
+
+    def _forget_some(self) -> None:
+        """Makes room for a new client (the caller holds the lock)."""
+        now = self.clock()
+        for name in [n for n, s in self._clients.items() if s.locked_until <= now]:
+            del self._clients[name]
+        while len(self._clients) >= self.max_clients:
+            del self._clients[next(iter(self._clients))]  # dicts keep insertion order
 
 
 class RequireLogin:

@@ -28,13 +28,14 @@ class LogNotifier:
         self.logger = logger or logging.getLogger("pix_pipeline.notify")
 
     def notify(self, notification: Notification) -> None:
-        data = notification.payload
+        count = notification.payload.get("image_count")
+        photos = "" if count is None else f", {count} photo(s)"  # a revoke names none
         self.logger.info(
-            "%s: job %s, release %s, %s photo(s)",
+            "%s: job %s, release %s%s",
             notification.kind,
             notification.job_id,
             notification.release_number,
-            data.get("image_count"),
+            photos,
         )
 
 

@@ -341,3 +341,22 @@ def test_a_desk_that_does_not_trust_the_proxy_ignores_its_header(rig: Rig):
         f"/jobs/{JOB}", headers={"X-Pix-Proxy-User": USER}, follow_redirects=False
     )
     assert answer.status_code == 401
+
+
+def test_the_login_throttle_remembers_a_bounded_number_of_clients():
+    now = [1000.0]
+    throttle = LoginThrottle(free=1, max_clients=3, clock=lambda: now[0])
+    for _ in range(3):
+        throttle.failed("10.0.0.1")  # locked for 2 s
+    throttle.failed("10.0.0.2")  # within its free try: nothing to wait for
+    throttle.failed("10.0.0.3")
+    throttle.failed("10.0.0.4")  # full: the clients without a running lock go first
+    assert throttle.wait_seconds("10.0.0.1") == 2.0
+    assert len(throttle._clients) == 2
+    throttle.failed("10.0.0.4")
+    assert throttle.wait_seconds("10.0.0.4") == 1.0
+    now[0] += 10  # every lock ran out
+    for k in range(5, 9):
+        throttle.failed(f"10.0.0.{k}")
+    assert len(throttle._clients) <= 3
+    assert throttle.wait_seconds("10.0.0.1") == 0
