@@ -97,11 +97,13 @@ def release_params() -> dict[str, Any]:
 
 
 class EchoHandler(BaseHTTPRequestHandler):
-    """Answers every request with the headers it received, as JSON."""
+    """Answers every request with the headers it received, as JSON, and sets a session-like
+    cookie the way the desk does (HttpOnly, SameSite, no Secure flag of its own)."""
 
     def do_GET(self) -> None:
         body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
         self.send_response(200)
+        self.send_header("Set-Cookie", "session=abc; Path=/; HttpOnly; SameSite=lax")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -523,6 +525,8 @@ def test_with_a_certificate_the_proxy_speaks_only_tls_and_redirects_plain_http(
             ok = client.get(url, headers={"Host": ADMIN_HOST}, auth=(ADMIN, ADMIN_PASSWORD))
             assert ok.status_code == 200 and ok.json()["x-forwarded-proto"] == "https"
             assert ok.headers["strict-transport-security"].startswith("max-age=")
+            # The browser sends the desk's session cookie over HTTPS only.
+            assert "secure" in ok.headers["set-cookie"].lower().replace(" ", "").split(";")
         # Plain HTTP on the TLS port gets nothing through.
         plain = httpx.get(f"http://127.0.0.1:{tls_port}/runs", headers={"Host": ADMIN_HOST})
         assert plain.status_code == 400

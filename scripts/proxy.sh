@@ -63,6 +63,12 @@ if [ -n "$cert" ]; then
     ssl_session_cache shared:pix_tls:1m;
     add_header Strict-Transport-Security \"max-age=31536000\" always;"
 fi
+if [ -n "$cert" ] || [ "${PIX_PROXY_ALLOW_PLAIN_HTTP:-}" = "1" ]; then
+  # Browsers reach the proxy over HTTPS (here, or at the TLS terminator in front of it), so
+  # every cookie an upstream sets (the desk's session) is marked Secure: never sent in clear.
+  tls+="
+    proxy_cookie_flags ~ secure;"
+fi
 listen_lines=""
 listen_default=""
 for address in $listen; do
