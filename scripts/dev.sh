@@ -5,12 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-# Dagster reads .env itself; the desk gets the same values, so both use one registry.
+# Dagster reads .env itself; the desk gets the same values, so both use one registry. The file
+# is read the way Dagster reads it (python-dotenv), never run as shell code.
 if [ -f .env ]; then
-  set -a
-  # shellcheck disable=SC1091
-  . ./.env
-  set +a
+  exports=$(.venv/bin/python -c '
+import shlex
+from dotenv import dotenv_values
+for key, value in dotenv_values(".env").items():
+    if value is not None and key.isidentifier():
+        print(f"export {key}={shlex.quote(value)}")
+')
+  eval "$exports"
 fi
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
 mkdir -p "$DAGSTER_HOME"
@@ -62,10 +67,21 @@ banner() {
   echo "" >&2
 }
 banner
-# Say it again once the Dagster UI answers, below its start-up messages.
+answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+# Say it again once the Dagster UI answers, below its start-up messages, or say loudly that
+# the desk did not start (its own message, a taken port or a bad setting, is above).
 (
   for _ in $(seq 1 180); do
-    if (exec 3<>"/dev/tcp/$ui_host/$ui_port") 2>/dev/null; then banner; exit 0; fi
+    if answers "$ui_host" "$ui_port"; then
+      if kill -0 "$desk_pid" 2>/dev/null && answers "$desk_host" "$desk_port"; then
+        banner
+      else
+        echo "" >&2
+        echo "pix_pipeline: THE REVIEW DESK DID NOT START (see its message above);" \
+             "the Dagster UI runs at http://$ui_host:$ui_port/" >&2
+      fi
+      exit 0
+    fi
     sleep 1
   done
 ) &
