@@ -1,6 +1,7 @@
 """The local privacy check on real and rendered photos, and its findings in the job outputs."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -310,12 +311,12 @@ def test_faint_areas_of_the_detector_map_are_the_ones_never_boxed():
     probabilities[80:84, 150:160] = 0.05  # below the floor: nothing
     probabilities[30:34, 60:70] = 0.2
     probabilities[31, 65] = 0.35  # reaches the pixel threshold: judged by the first pass
-    probabilities[0:40, 170:180] = 0.2  # taller than a quarter of the map: texture
-    regions = weak_regions(probabilities, floor=0.1, limit=5, max_share=0.25)
+    probabilities[0:40, 170:180] = 0.2  # taller than 32 px of the map: texture
+    regions = weak_regions(probabilities, floor=0.1, limit=5, max_side=32)
     assert [round(r.peak, 2) for r in regions] == [0.25, 0.2]
     assert regions[0].box == Box(x0=100 / 200, y0=50 / 100, x1=104 / 200, y1=54 / 100)
     assert regions[1].box == Box(x0=20 / 200, y0=10 / 100, x1=30 / 200, y1=14 / 100)
-    assert weak_regions(probabilities, floor=0.1, limit=1, max_share=0.25) == regions[:1]
+    assert weak_regions(probabilities, floor=0.1, limit=1, max_side=32) == regions[:1]
 
 
 def test_a_small_house_number_is_found_by_the_second_look(

@@ -53,14 +53,14 @@ class _MapRecorder:
 
 
 def weak_regions(
-    probabilities: np.ndarray, floor: float, limit: int, max_share: float
+    probabilities: np.ndarray, floor: float, limit: int, max_side: int
 ) -> list[WeakRegion]:
     """The `limit` strongest connected areas of the map above `floor` that stay below
     PIXEL_THRESHOLD everywhere, strongest first.
 
     An area that reaches the threshold somewhere became a box candidate in the first pass and
-    was judged there. Areas wider or taller than `max_share` of the map are texture or large
-    lettering, never small text.
+    was judged there. Areas wider or taller than `max_side` pixels of the map are texture or
+    large lettering, never small text (and, enlarged, would cost seconds to read).
     """
     import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
 
@@ -70,7 +70,7 @@ def weak_regions(
     regions = []
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k][:4])
-        if w > max_share * width or h > max_share * height:
+        if w > max_side or h > max_side:
             continue
         peak = float(probabilities[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].max())
         box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
@@ -167,7 +167,7 @@ class TextReader:
         image: Image.Image,
         weak_floor: float = 1.0,
         weak_limit: int = 0,
-        weak_max_share: float = 0.25,
+        weak_max_side: int = 32,
     ) -> tuple[list[TextLine], list[WeakRegion]]:
         """The text lines of `image` and, when `weak_limit` > 0, up to that many areas the
         detector scored above `weak_floor` (a pixel probability) without making a box of them.
@@ -188,7 +188,7 @@ class TextReader:
             # The map spans the image stretched to multiples of 32 px, unless the engine
             # padded a strip first: then it is not this image's, and tells nothing.
             if abs(map_height - map_width * height / width) <= 32:
-                weak = weak_regions(probabilities, weak_floor, weak_limit, weak_max_share)
+                weak = weak_regions(probabilities, weak_floor, weak_limit, weak_max_side)
         return self._lines(result, width, height), weak
 
     @staticmethod

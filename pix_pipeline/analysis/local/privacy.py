@@ -59,9 +59,10 @@ MAX_ENLARGEMENT = 2.0
 WEAK_TEXT_FLOOR = 0.1
 WEAK_TEXT_REGIONS = 6
 WEAK_TEXT_ENLARGEMENT = 3.0
-# Wider or taller than this share of the photo, an area is texture or large lettering the
-# first pass already judged.
-WEAK_TEXT_MAX_SHARE = 0.25
+# Wider or taller than this many pixels of the detector's map (960 px across a 1600 px
+# preview), an area is texture or large lettering, not small digits; enlarged three times, such
+# an area made a crop of 1000 px and more, which took up to a second to read.
+WEAK_TEXT_MAX_SIDE = 24
 
 
 def union(a: Box, b: Box) -> Box:
@@ -246,7 +247,7 @@ class LocalPrivacyChecks:
             "weak_text_floor": WEAK_TEXT_FLOOR,
             "weak_text_regions": WEAK_TEXT_REGIONS,
             "weak_text_enlargement": WEAK_TEXT_ENLARGEMENT,
-            "weak_text_max_share": WEAK_TEXT_MAX_SHARE,
+            "weak_text_max_side": WEAK_TEXT_MAX_SIDE,
             "face_overlap": NMS_OVERLAP,
         }
         digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
@@ -275,7 +276,7 @@ class LocalPrivacyChecks:
         enlarged up to twice, to at most the small-photo size, and detected at that size
         by a second engine, created only when such a photo comes.
         """
-        weak = (WEAK_TEXT_FLOOR, WEAK_TEXT_REGIONS, WEAK_TEXT_MAX_SHARE)
+        weak = (WEAK_TEXT_FLOOR, WEAK_TEXT_REGIONS, WEAK_TEXT_MAX_SIDE)
         if max(image.size) >= self.thresholds.ocr_detection_side:
             return self.reader.scan(image, *weak)
         return self.small_reader.scan(self._enlarged(image), *weak)
