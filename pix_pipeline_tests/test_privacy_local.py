@@ -172,6 +172,17 @@ def test_the_face_detector_finds_the_real_face_with_its_score_and_box():
     assert 0.1 < face.box.x1 - face.box.x0 < 0.35
 
 
+def test_image_workers_share_one_face_session_and_get_what_one_alone_gets():
+    detector = FaceDetector(threshold=0.5)
+    face = Image.fromarray(data.astronaut())
+    photos = [face, face.resize((900, 900)), face.crop((100, 0, 512, 400)), face] * 2
+    alone = [detector.detect(p, 0.028) for p in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda p: detector.detect(p, 0.028), photos))
+    assert together == alone and all(len(hits) == 1 for hits in alone)
+    assert detector._session_made is not None  # one session for every thread
+
+
 def test_face_boxes_are_in_upright_coordinates_of_an_exif_rotated_photo():
     upright = astronaut_photo()  # face in x 700-1600, y 300-1200 of 2400 x 1600
     stored = upright.transpose(Image.Transpose.ROTATE_90)  # what orientation 6 displays upright

@@ -219,7 +219,12 @@ def decode(
 
 
 class FaceDetector:
-    """CenterFace on onnxruntime; one session per thread that uses it, created lazily."""
+    """CenterFace on onnxruntime: one session, created lazily, that runs one photo at a time.
+
+    A session per image worker kept its own buffers for a 960 px input: 350 MB more at
+    two workers (benchmarks/README.md, "Memory"). The face scan is about a tenth of the
+    privacy step's time, so the workers seldom wait for each other here.
+    """
 
     def __init__(
         self,
@@ -235,9 +240,10 @@ class FaceDetector:
         self.threads = threads
         self.package = package
         self.sha256 = sha256
-        self._local = threading.local()
+        self._session_made: Any = None
         self._model: bytes | None = None
         self._model_lock = threading.Lock()
+        self._run_lock = threading.Lock()
 
     def _symbolic_model(self) -> bytes:
         with self._model_lock:
@@ -246,12 +252,13 @@ class FaceDetector:
             return self._model
 
     def _session(self) -> Any:
-        session = getattr(self._local, "session", None)
+        """The session; the caller holds the run lock."""
+        session = self._session_made
         if session is None:
             import onnxruntime as ort
 
             options = ort.SessionOptions()
-            # The step already spreads photos over the image workers: one thread each.
+            # The step already spreads photos over the image workers: one thread for a run.
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
             # The export lists its weights as graph inputs, which onnxruntime warns about
@@ -260,7 +267,7 @@ class FaceDetector:
             session = ort.InferenceSession(
                 self._symbolic_model(), options, providers=["CPUExecutionProvider"]
             )
-            self._local.session = session
+            self._session_made = session
         return session
 
     def detect(self, image: Image.Image, min_size: float = 0.0) -> list[FaceHit]:
@@ -275,7 +282,9 @@ class FaceDetector:
         in_w, in_h = input_size(width, height, self.input_side)
         rgb = image.convert("RGB").resize((in_w, in_h), Image.Resampling.BILINEAR)
         blob = np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1)[np.newaxis]
-        heatmap, scale, offset, _ = self._session().run(list(OUTPUT_NAMES), {INPUT_NAME: blob})
+        with self._run_lock:
+            outputs = self._session().run(list(OUTPUT_NAMES), {INPUT_NAME: blob})
+        heatmap, scale, offset, _ = outputs
         boxes, scores = decode(heatmap[0, 0], scale[0], offset[0], self.threshold)
         if len(scores) == 0:
             return []
