@@ -104,7 +104,7 @@ def test_a_contact_sheet_stays_within_its_budget(run):  # type: ignore[no-untype
     rt = build_runtime(load_settings())
     try:
         rows = rt.registry.images_of_job(JOB)
-        sheet = contact_sheet(rt, gallery_tiles(rows), budget=1200)
+        sheet = contact_sheet(rt, gallery_tiles(JOB, rows), budget=1200)
     finally:
         rt.close()
     assert len(sheet) <= 1200 and sheet.count("data:image/jpeg") == 1
@@ -313,3 +313,13 @@ def test_a_released_gallery_with_pending_changes_lists_them(run):  # type: ignor
     assert (shown["gallery_status"], shown["gallery_visibility"]) == ("update_pending", "customer")
     assert shown["images_in_gallery"] == 3  # the customer still sees the released three
     assert "remove IMG_2.jpg (removed)" in str(shown["pending_changes"])
+    # The contact sheet shows the released three too, from the gallery's own previews.
+    assert str(shown["contact_sheet"]).count("(data:image/jpeg;base64,") == 3
+    write_settled(harness.final_input(JOB) / "IMG_7.jpg", jpeg_bytes(photo((640, 480), seed=7)))
+    write_settled(harness.final_input(JOB) / "IMG_8.jpg", jpeg_bytes(photo((640, 480), seed=8)))
+    harness.tick()
+    assert harness.run(JOB).success
+    _, shown = latest(harness, "gallery")
+    assert shown["images_in_gallery"] == 3
+    assert str(shown["contact_sheet"]).count("(data:image/jpeg;base64,") == 3
+    assert "IMG_7.jpg" not in str(shown["contact_sheet"])

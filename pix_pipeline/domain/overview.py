@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import current_photos, pending_changes, shows_in_gallery
+from pix_pipeline.domain.gallery import current_photos, pending_changes
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
     GalleryStatus,
@@ -71,15 +71,14 @@ def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
     return lines
 
 
-def gallery_tiles(rows: list[ImageRow]) -> list[tuple[str, str]]:
-    """(filename, small preview key) of every photo the gallery shows, in filename order."""
-    tiles = []
-    for row in sorted(rows, key=lambda r: r.filename):
-        if shows_in_gallery(row) and row.meta:
-            thumbnails = ImageMeta.model_validate(row.meta).thumbnails
-            if thumbnails is not None:
-                tiles.append((row.filename, thumbnails.small))
-    return tiles
+def gallery_tiles(job_id: str, rows: list[ImageRow]) -> list[tuple[str, str]]:
+    """(filename, small preview key) of every photo gallery/ holds now, in filename order: its
+    own previews, so a released gallery shows what the customer sees, not the changes that
+    wait for the next release."""
+    return [
+        (name, layout.gallery_preview_key(job_id, name, layout.ThumbSize.SMALL))
+        for name in sorted(gallery_names(rows))
+    ]
 
 
 def _current_ok(
@@ -256,5 +255,5 @@ def gallery_view(rt: Runtime, job_id: str) -> GalleryView:
         last_release=_who_when(job.release_count, job.released_by, job.released_at),
         last_revoke=_who_when(None, job.revoked_by, job.revoked_at),
         lines=image_lines(rows),
-        tiles=gallery_tiles(rows),
+        tiles=gallery_tiles(job_id, rows),
     )
