@@ -194,3 +194,22 @@ class HouseNumberEverywhere:
                 "text": CategoryResult(status=Finding.DETECTED, items=[plate]),
             }
         )
+
+
+class FaceModelMissing:
+    """The local check as it reports a missing face model: faces not checked because the check
+    failed, plates and text clear, logos not checked on purpose (no model)."""
+
+    identity = "test-face-model-missing/1"
+    needs_image = False
+
+    def analyze(self, image: Image.Image | None) -> PrivacyResult:
+        return PrivacyResult(
+            provider=self.identity,
+            faces=CategoryResult(
+                status=Finding.NOT_CHECKED, reason="face model not installed", failed=True
+            ),
+            licence_plates=CategoryResult(status=Finding.CLEAR),
+            logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no logo model"),
+            text=CategoryResult(status=Finding.CLEAR),
+        )

@@ -207,6 +207,8 @@ def test_a_missing_face_model_leaves_faces_not_checked_with_the_reason():
     assert result.faces.status is Finding.NOT_CHECKED and result.faces.items == []
     assert result.faces.reason is not None and "not installed" in result.faces.reason
     assert "faces" not in result.detected()
+    # A check that could not run, unlike logos, which no local model checks on purpose.
+    assert result.failed() == ["faces"] and not result.logos.failed
 
 
 def test_a_face_model_that_is_not_the_pinned_file_is_refused():

@@ -117,3 +117,27 @@ def test_the_privacy_check_and_the_gate_leave_out_hidden_and_checked_photos(
     [check] = again.get_asset_check_evaluations()
     assert check.passed
     h.close()
+
+
+def test_a_face_check_that_could_not_run_needs_a_look_before_a_release(
+    harness: Harness, monkeypatch
+):
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:FaceModelMissing")
+    h = Harness(harness.root, harness.instance)
+    write_job(h.final_input(JOB))
+    h.tick()
+    assert h.run(JOB).success
+    rows = {r.filename: r for r in h.registry.images_of_job(JOB)}
+    # Nothing was found because nothing looked: each shown photo waits for Daniel. Logos, which
+    # no local model checks, block nothing.
+    expected = {name: ["faces:not_checked"] for name in ("clean.jpg", "door.jpg", "face.jpg")}
+    assert privacy_findings(list(rows.values())) == expected
+    refused = h.release(JOB, approved_by="Daniel")
+    assert not refused.success
+    assert "clean.jpg: faces (not checked)" in str(refused.all_events)
+    for name in ("clean.jpg", "door.jpg"):
+        h.registry.set_checked(JOB, rows[name].image_id, checked=True, by="daniel")
+    h.registry.set_hidden(JOB, rows["face.jpg"].image_id, hidden=True, by="daniel")
+    assert privacy_findings(h.registry.images_of_job(JOB)) == {}
+    assert h.release(JOB, approved_by="Daniel").success
+    h.close()

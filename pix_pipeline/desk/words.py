@@ -175,6 +175,12 @@ CATEGORY = _frozen(
         "licence_plates": "Kennzeichen",
         "logos": "Logos",
         "text": "Text / Hausnummern",
+        # The check could not run (its model is missing): nothing found, because nothing looked.
+        "faces:not_checked": "Gesichter nicht geprüft (Erkennung fehlt) – bitte selbst ansehen",
+        "licence_plates:not_checked": "Kennzeichen nicht geprüft (Erkennung fehlt)"
+        " – bitte selbst ansehen",
+        "logos:not_checked": "Logos nicht geprüft (Erkennung fehlt) – bitte selbst ansehen",
+        "text:not_checked": "Text nicht geprüft (Erkennung fehlt) – bitte selbst ansehen",
     }
 )
 ROOM_TYPE = _frozen(

@@ -142,11 +142,22 @@ class CategoryResult(BaseModel):
     reason: str | None = Field(
         default=None, description="Why the category is `not_checked`, when the check knows."
     )
+    failed: bool = Field(
+        default=False,
+        description=(
+            "`not_checked` because the check was meant to run and could not (its model is"
+            " missing or broken): a person must look at the photo before it is released."
+            " False where a category is not checked on purpose (no model for it, or no"
+            " privacy provider configured)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "CategoryResult":
         if self.items and self.status is not Finding.DETECTED:
             raise ValueError("a category with findings must have status 'detected'")
+        if self.failed and self.status is not Finding.NOT_CHECKED:
+            raise ValueError("only a category that is 'not_checked' can have failed")
         return self
 
 
@@ -182,6 +193,10 @@ class PrivacyResult(BaseModel):
         return [
             name for name in PRIVACY_CATEGORIES if self.category(name).status is Finding.DETECTED
         ]
+
+    def failed(self) -> list[str]:
+        """The categories whose check could not run, in PRIVACY_CATEGORIES order."""
+        return [name for name in PRIVACY_CATEGORIES if self.category(name).failed]
 
 
 class DepthResult(BaseModel):

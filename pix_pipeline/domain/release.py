@@ -19,13 +19,24 @@ from pix_pipeline.domain.gallery import (
     shows_in_gallery,
     sync_gallery,
 )
-from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageMeta, ImageStatus
+from pix_pipeline.domain.models import (
+    GalleryStatus,
+    GalleryVisibility,
+    ImageMeta,
+    ImageStatus,
+    PrivacyResult,
+)
 from pix_pipeline.notify.events import EventKind
 from pix_pipeline.registry.repository import OutboxEvent
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+# Marks a category whose check could not run ("faces:not_checked"): nothing was found because
+# nothing was looked at, so it needs Daniel's own look like a finding does.
+NOT_CHECKED_MARK = ":not_checked"
 
 
 class Refusal(StrEnum):
@@ -82,7 +93,8 @@ class ReleaseCheck:
             )
         if self.refusal is Refusal.UNCHECKED_FINDINGS:
             listed = "; ".join(
-                f"{name}: {', '.join(cats)}" for name, cats in sorted(self.findings.items())
+                f"{name}: {', '.join(cats)}".replace(NOT_CHECKED_MARK, " (not checked)")
+                for name, cats in sorted(self.findings.items())
             )
             return (
                 f"{len(self.findings)} image(s) of job {job_id} carry privacy findings ({listed})."
@@ -105,12 +117,20 @@ def findings_checked(row: ImageRow) -> bool:
     return row.checked_hash is not None and row.checked_hash == row.content_hash
 
 
+def needs_a_look(privacy: PrivacyResult | None) -> list[str]:
+    """What a person must look at in a photo: each detected category, then each category whose
+    check failed, marked with NOT_CHECKED_MARK."""
+    if privacy is None:
+        return []
+    return privacy.detected() + [f"{name}{NOT_CHECKED_MARK}" for name in privacy.failed()]
+
+
 def unchecked_categories(row: ImageRow) -> list[str]:
-    """The privacy categories that block a release of this photo: shown, detected, unchecked."""
+    """What blocks a release of this photo: for a shown photo that Daniel has not marked
+    checked, its detected categories and the categories whose check failed."""
     if not shows_in_gallery(row) or row.meta is None or findings_checked(row):
         return []
-    privacy = ImageMeta.model_validate(row.meta).privacy
-    return privacy.detected() if privacy is not None else []
+    return needs_a_look(ImageMeta.model_validate(row.meta).privacy)
 
 
 def check_release(

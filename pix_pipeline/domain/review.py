@@ -28,6 +28,7 @@ from pix_pipeline.domain.release import (
     ReleaseCheck,
     check_release,
     findings_checked,
+    needs_a_look,
     unchecked_categories,
 )
 from pix_pipeline.notify.outbox import (
@@ -123,7 +124,8 @@ class PhotoReview:
     error: ErrorKind | None
     error_message: str | None
     thumbnails: Thumbnails | None
-    # Categories detected in the current content (checked or not), in PRIVACY_CATEGORIES order.
+    # What to look at in the current content (checked or not): detected categories, then those
+    # whose check failed (release.needs_a_look).
     categories: list[str]
     boxes: list[FindingBox]
     # Categories that block a release: shown, detected, not checked.
@@ -186,7 +188,7 @@ def photo_review(row: ImageRow) -> PhotoReview:
         error=error_kind(row),
         error_message=row.error_message,
         thumbnails=meta.thumbnails if meta else None,
-        categories=privacy.detected() if privacy else [],
+        categories=needs_a_look(privacy),
         boxes=_boxes(meta) if meta is not None and current else [],
         unchecked=unchecked_categories(row),
         hidden_at=as_utc(row.hidden_at),

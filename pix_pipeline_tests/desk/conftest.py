@@ -21,8 +21,14 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def rig(pix_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
-    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:ColourCodedPrivacy")
+def privacy_provider() -> str:
+    """The privacy check of the rig's job; a test overrides it with its own fixture."""
+    return "pix_pipeline_tests.providers:ColourCodedPrivacy"
+
+
+@pytest.fixture
+def rig(pix_root: Path, monkeypatch: pytest.MonkeyPatch, privacy_provider: str) -> Iterator[Rig]:
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", privacy_provider)
     with dg.instance_for_test() as instance:
         harness = Harness(pix_root, instance)
         write_job(harness.final_input(JOB))

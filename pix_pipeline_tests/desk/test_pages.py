@@ -231,6 +231,23 @@ def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
     assert job is not None and job.gallery_visibility == "internal" and job.release_count == 0
 
 
+@pytest.mark.parametrize("privacy_provider", ["pix_pipeline_tests.providers:FaceModelMissing"])
+def test_photos_whose_face_check_could_not_run_say_so_and_wait_for_daniel(rig: Rig):
+    rig.login()
+    page = rig.client.get(f"/jobs/{JOB}").text
+    said = html.escape(words.CATEGORY["faces:not_checked"])
+    card = article(page, "clean.jpg")
+    assert said in card and words.T.mark_checked in card
+    assert words.CATEGORY["logos"] not in card  # no logo model: nothing to say
+    refused = rig.post(f"/jobs/{JOB}/release", {"approved_by": "Daniel", "note": ""})
+    assert refused.status_code == 409
+    assert html.escape("3 Foto(s) mit ungeprüften Datenschutz-Funden") in refused.text
+    row = re.search(
+        rf'<tr class="job[^"]*" data-job="{JOB}">(.*?)</tr>', rig.client.get("/").text, re.S
+    )
+    assert row and 'data-unchecked="3"' in row.group(1)
+
+
 def test_a_release_while_dagster_is_down_says_so_in_plain_words(rig: Rig):
     rig.login()
     down = rig.post(

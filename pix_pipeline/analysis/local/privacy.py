@@ -263,7 +263,7 @@ class LocalPrivacyChecks:
         try:
             hits = self.faces.detect(image, self.thresholds.face_min_size)
         except FaceModelUnavailable as exc:
-            return CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc))
+            return CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
         return _category([Detection(label="face", score=h.score, box=h.box) for h in hits])
 
     def read_text(self, image: Image.Image) -> tuple[list[TextLine], list[WeakRegion]]:
