@@ -91,14 +91,22 @@ def test_a_check_counts_only_for_the_content_it_was_made_for(registry: Registry)
     assert not findings_checked(row)
 
 
-def test_the_privacy_check_and_the_gate_leave_out_hidden_and_checked_photos(
-    harness: Harness, monkeypatch
-):
-    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:ColourCodedPrivacy")
+def desk_job(
+    harness: Harness, monkeypatch, provider: str
+) -> tuple[Harness, dg.ExecuteInProcessResult]:
+    """The desk's demo job, processed with the privacy provider of pix_pipeline_tests.providers
+    named `provider`; the returned harness (to close) and its run."""
+    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", f"pix_pipeline_tests.providers:{provider}")
     h = Harness(harness.root, harness.instance)
     write_job(h.final_input(JOB))
     h.tick()
-    first = h.run(JOB)
+    return h, h.run(JOB)
+
+
+def test_the_privacy_check_and_the_gate_leave_out_hidden_and_checked_photos(
+    harness: Harness, monkeypatch
+):
+    h, first = desk_job(harness, monkeypatch, "ColourCodedPrivacy")
     [check] = [e for e in first.get_asset_check_evaluations() if e.check_name == "privacy_findings"]
     assert not check.passed and check.metadata["photos_with_findings"].value == 2
     rows = {r.filename: r for r in h.registry.images_of_job(JOB)}
@@ -122,11 +130,8 @@ def test_the_privacy_check_and_the_gate_leave_out_hidden_and_checked_photos(
 def test_a_face_check_that_could_not_run_needs_a_look_before_a_release(
     harness: Harness, monkeypatch
 ):
-    monkeypatch.setenv("PIX_PRIVACY_PROVIDER", "pix_pipeline_tests.providers:FaceModelMissing")
-    h = Harness(harness.root, harness.instance)
-    write_job(h.final_input(JOB))
-    h.tick()
-    assert h.run(JOB).success
+    h, first = desk_job(harness, monkeypatch, "FaceModelMissing")
+    assert first.success
     rows = {r.filename: r for r in h.registry.images_of_job(JOB)}
     # Nothing was found because nothing looked: each shown photo waits for Daniel. Logos, which
     # no local model checks, block nothing.
