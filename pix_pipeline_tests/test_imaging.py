@@ -1,6 +1,7 @@
 """Decoding and previews on real JPEGs: what a file really is, orientation, colour, scale."""
 
 import io
+import logging
 import struct
 
 import pytest
@@ -171,3 +172,15 @@ def test_a_20000_x_2_jpeg_passes_the_intake_and_gets_previews():
     assert (info.width, info.height) == (20000, 2)
     assert previews.large_size[0] == 1600 and previews.large_size[1] >= 1
     assert Image.open(io.BytesIO(previews.large_jpeg)).size == previews.large_size
+
+
+def test_libvips_call_logging_stays_off_when_the_root_logger_is_at_debug(
+    caplog: pytest.LogCaptureFixture,
+):
+    # pyvips logs each call with its images, whose repr logs again: at DEBUG, two image workers
+    # formatting at once deadlocked on two handlers' locks.
+    caplog.set_level(logging.DEBUG)
+    previews = make_previews(jpeg_bytes(photo((900, 600))), CAP)
+    assert previews.maker.startswith("libvips-")
+    assert not logging.getLogger("pyvips").isEnabledFor(logging.INFO)
+    assert not [r for r in caplog.records if r.name.startswith("pyvips")]

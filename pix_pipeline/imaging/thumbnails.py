@@ -61,6 +61,11 @@ def fit_within(
 
 @cache
 def _vips() -> Any:
+    # pyvips logs every operation at DEBUG with the images as arguments, and formatting such an
+    # image's repr logs again: with the root logger at DEBUG, two workers formatting at once
+    # took two handlers' locks in opposite order and waited for each other for good. Its INFO
+    # lines narrate each thumbnail; libvips' warnings (a damaged file) still come through.
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
     try:
         import pyvips
     except (ImportError, OSError) as exc:  # the module, or the libvips library, is missing
