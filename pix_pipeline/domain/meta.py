@@ -157,9 +157,7 @@ def process_final_images(rt: Runtime, job_id: str) -> MetaReport:
             error_message=meta.error_message,
             error_stage=_error_stage(image, meta),
             meta=document,
-            finding_count=len(meta.privacy.detected() + meta.privacy.failed())
-            if meta.privacy
-            else 0,
+            finding_count=len(meta.privacy.to_look_at()) if meta.privacy else 0,
         ):
             continue  # the file changed meanwhile: the next run settles the new version
         write_document(rt.storage, key, meta)

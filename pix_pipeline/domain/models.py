@@ -162,6 +162,9 @@ class CategoryResult(BaseModel):
 
 
 PRIVACY_CATEGORIES = ("faces", "licence_plates", "logos", "text")
+# Marks a category whose check could not run ("faces:not_checked"): nothing was found because
+# nothing was looked at, so it needs a person's look like a finding does.
+NOT_CHECKED_MARK = ":not_checked"
 
 
 class PrivacyResult(BaseModel):
@@ -197,6 +200,11 @@ class PrivacyResult(BaseModel):
     def failed(self) -> list[str]:
         """The categories whose check could not run, in PRIVACY_CATEGORIES order."""
         return [name for name in PRIVACY_CATEGORIES if self.category(name).failed]
+
+    def to_look_at(self) -> list[str]:
+        """What a person must look at before a release: each detected category, then each
+        category whose check failed, marked with NOT_CHECKED_MARK."""
+        return self.detected() + [f"{name}{NOT_CHECKED_MARK}" for name in self.failed()]
 
 
 class DepthResult(BaseModel):

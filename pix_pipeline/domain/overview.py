@@ -64,11 +64,7 @@ def image_lines(rows: list[ImageRow]) -> list[ImageLine]:
                 source=row.source,
                 status=row.status,
                 error=row.error_message or "",
-                privacy=", ".join(
-                    privacy.detected() + [f"{name} not checked" for name in privacy.failed()]
-                )
-                if privacy
-                else "",
+                privacy=", ".join(privacy.to_look_at()) if privacy else "",
                 room_type=room.value if room else "",
             )
         )

@@ -20,11 +20,11 @@ from pix_pipeline.domain.gallery import (
     sync_gallery,
 )
 from pix_pipeline.domain.models import (
+    NOT_CHECKED_MARK,
     GalleryStatus,
     GalleryVisibility,
     ImageMeta,
     ImageStatus,
-    PrivacyResult,
 )
 from pix_pipeline.notify.events import EventKind
 from pix_pipeline.registry.repository import OutboxEvent
@@ -32,11 +32,6 @@ from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-# Marks a category whose check could not run ("faces:not_checked"): nothing was found because
-# nothing was looked at, so it needs Daniel's own look like a finding does.
-NOT_CHECKED_MARK = ":not_checked"
 
 
 class Refusal(StrEnum):
@@ -117,20 +112,13 @@ def findings_checked(row: ImageRow) -> bool:
     return row.checked_hash is not None and row.checked_hash == row.content_hash
 
 
-def needs_a_look(privacy: PrivacyResult | None) -> list[str]:
-    """What a person must look at in a photo: each detected category, then each category whose
-    check failed, marked with NOT_CHECKED_MARK."""
-    if privacy is None:
-        return []
-    return privacy.detected() + [f"{name}{NOT_CHECKED_MARK}" for name in privacy.failed()]
-
-
 def unchecked_categories(row: ImageRow) -> list[str]:
     """What blocks a release of this photo: for a shown photo that Daniel has not marked
     checked, its detected categories and the categories whose check failed."""
     if not shows_in_gallery(row) or row.meta is None or findings_checked(row):
         return []
-    return needs_a_look(ImageMeta.model_validate(row.meta).privacy)
+    privacy = ImageMeta.model_validate(row.meta).privacy
+    return privacy.to_look_at() if privacy is not None else []
 
 
 def check_release(

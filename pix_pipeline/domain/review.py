@@ -28,7 +28,6 @@ from pix_pipeline.domain.release import (
     ReleaseCheck,
     check_release,
     findings_checked,
-    needs_a_look,
     unchecked_categories,
 )
 from pix_pipeline.notify.outbox import (
@@ -125,10 +124,10 @@ class PhotoReview:
     error_message: str | None
     thumbnails: Thumbnails | None
     # What to look at in the current content (checked or not): detected categories, then those
-    # whose check failed (release.needs_a_look).
+    # whose check failed (PrivacyResult.to_look_at).
     categories: list[str]
     boxes: list[FindingBox]
-    # Categories that block a release: shown, detected, not checked.
+    # What blocks a release: for a shown photo Daniel has not marked checked, `categories`.
     unchecked: list[str]
     hidden_at: datetime | None
     hidden_by: str | None
@@ -188,7 +187,7 @@ def photo_review(row: ImageRow) -> PhotoReview:
         error=error_kind(row),
         error_message=row.error_message,
         thumbnails=meta.thumbnails if meta else None,
-        categories=needs_a_look(privacy),
+        categories=privacy.to_look_at() if privacy else [],
         boxes=_boxes(meta) if meta is not None and current else [],
         unchecked=unchecked_categories(row),
         hidden_at=as_utc(row.hidden_at),
