@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pix_pipeline.domain.gallery import sync_gallery
 from pix_pipeline.domain.models import GalleryExpose, ImageMeta, JobExpose, StepName
 from pix_pipeline.domain.steps import run_steps
 from pix_pipeline.runtime import build_runtime
@@ -238,6 +239,40 @@ def test_removed_file_is_marked_removed_and_leaves_the_gallery(harness: Harness)
     assert [i["filename"] for i in customer["images"]] == ["IMG_0001.jpg", "rotated.JPG"]
     assert not harness.job_path(JOB, "gallery/previews/400/print_cmyk.jpeg").exists()
     assert not harness.job_path(JOB, "gallery/previews/1600/print_cmyk.jpeg").exists()
+
+
+def test_deleted_previews_are_made_again_by_the_next_run(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    row = rows_by_name(harness)["IMG_0001.jpg"]
+    thumb = harness.job_path(JOB, f"pipeline/thumbs/{row.image_id}_1600.jpg")
+    shown = harness.job_path(JOB, "gallery/previews/1600/IMG_0001.jpg")
+    original = thumb.read_bytes()
+    thumb.unlink()
+    shown.unlink()
+    before = harness.registry.step_results(JOB)
+
+    assert harness.run(JOB).success
+    assert thumb.read_bytes() == original  # the same photo makes the same preview
+    assert shown.read_bytes() == original
+    after = harness.registry.step_results(JOB)
+    remade = {key for key, r in after.items() if r.updated_at != before[key].updated_at}
+    assert remade == {(row.image_id, "thumbs")}  # nothing else is computed again
+
+
+def test_a_sync_without_previews_to_copy_names_the_photo(harness: Harness):
+    seed_job(harness)
+    harness.tick_and_run()
+    row = rows_by_name(harness)["IMG_0001.jpg"]
+    harness.job_path(JOB, f"pipeline/thumbs/{row.image_id}_400.jpg").unlink()
+    harness.job_path(JOB, "gallery/previews/400/IMG_0001.jpg").unlink()
+    rt = build_runtime(load_settings())
+    try:
+        report = sync_gallery(rt, JOB)
+    finally:
+        rt.close()
+    assert report.missing_previews == ["IMG_0001.jpg"]
+    assert harness.job_path(JOB, "gallery/images/IMG_0001.jpg").exists()  # the photo stays
 
 
 def test_unchanged_images_are_not_recomputed_by_a_later_run(harness: Harness):

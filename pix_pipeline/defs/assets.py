@@ -412,6 +412,11 @@ def _gallery(context: dg.AssetExecutionContext, rt: Runtime, job_id: str) -> dic
             f"gallery of {job_id} is released: {len(report.pending_changes)} change(s) wait for"
             " the next release_gallery run"
         )
+    if report.missing_previews:
+        context.log.warning(
+            f"gallery of {job_id}: no previews for {', '.join(report.missing_previews)}; the"
+            " thumbs step makes them again on the job's next run"
+        )
     return gallery_metadata(rt, job_id, report)
 
 

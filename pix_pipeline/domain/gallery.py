@@ -104,6 +104,10 @@ class GalleryReport:
     copied: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     pending_changes: list[str] = field(default_factory=list)
+    # Photos the gallery holds without their previews, because pipeline/thumbs/ lost them
+    # too: the thumbs step makes them again on the job's next run, and that run's sync
+    # copies them.
+    missing_previews: list[str] = field(default_factory=list)
 
     @property
     def held_for_release(self) -> bool:
@@ -358,8 +362,10 @@ def _sync(
             if not current_copy:
                 rt.registry.set_gallery_hash(row.image_id, row.content_hash)
                 report.copied.append(row.filename)
-            elif any(row.filename not in names for names in previews.values()):
-                _copy_previews(rt, row)  # a gallery synced before previews were released
+            elif any(row.filename not in names for names in previews.values()) and not (
+                _copy_previews(rt, row)  # synced before previews were released, or deleted
+            ):
+                report.missing_previews.append(row.filename)
             keep.add(row.filename)
             kept_ids.add(row.image_id)
         elif keeps_last_version(row):

@@ -113,6 +113,14 @@ def is_current(row: StepResultRow | None, fingerprint: str) -> bool:
     return row is not None and row.input_fingerprint == fingerprint and row.status in USABLE
 
 
+def _has_previews(image: ImageRow, present: set[str]) -> bool:
+    """Both previews of the image are in pipeline/thumbs/ (deleted ones are made again)."""
+    return all(
+        layout.thumb_key(image.job_id, image.image_id, size).rpartition("/")[2] in present
+        for size in layout.ThumbSize
+    )
+
+
 def processable_images(rows: list[ImageRow]) -> list[ImageRow]:
     """Registered files that passed validation and are still in final_input/."""
     return [
@@ -242,8 +250,10 @@ def run_steps(rt: Runtime, steps: Sequence[StepName], job_id: str) -> dict[StepN
         raise ValueError(f"{', '.join(builds_on)} build(s) on another of {', '.join(steps)}")
     if len(set(steps)) != len(steps):
         raise ValueError(f"a step is named twice: {', '.join(steps)}")
+    previews: set[str] = set()
     if StepName.THUMBS in steps:
         _prepare_job_folders(rt, job_id)
+        previews = {f.name for f in rt.storage.list_files(layout.thumbs_prefix(job_id))}
     reports = {step: StepReport(step) for step in steps}
     results = rt.registry.step_results(job_id)
     todo: list[tuple[StepName, ImageRow, str, StepInput]] = []
@@ -258,7 +268,9 @@ def run_steps(rt: Runtime, steps: Sequence[StepName], job_id: str) -> dict[StepN
                         image.image_id, image.filename, "blocked", "an earlier step failed"
                     )
                 )
-            elif is_current(results.get((image.image_id, step.value)), fps[step]):
+            elif is_current(results.get((image.image_id, step.value)), fps[step]) and (
+                step is not StepName.THUMBS or _has_previews(image, previews)
+            ):
                 reports[step].outcomes.append(
                     ImageOutcome(image.image_id, image.filename, "unchanged")
                 )
