@@ -18,7 +18,7 @@ from pix_pipeline.notify.outbox import (
     deliver_due,
     failed_notifications,
     job_notifications,
-    retry_notification,
+    retry_notifications_of_job,
 )
 from pix_pipeline.runtime import Runtime
 
@@ -165,24 +165,11 @@ class RetryConfig(dg.Config):
 def retry_job_notifications(
     context: dg.OpExecutionContext, config: RetryConfig, pix: PixResource
 ) -> dg.Output[int]:
-    rt = pix.runtime
     job_id = context.partition_key
-    views = job_notifications(rt, job_id)
-    if config.notification_id:
-        chosen = [v for v in views if v.id == config.notification_id]
-        if not chosen:
-            raise dg.Failure(
-                description=f"job {job_id} has no notification {config.notification_id}",
-                allow_retries=False,
-            )
-    else:
-        chosen = [v for v in views if v.can_retry]
-    retried = []
-    for view in chosen:
-        try:
-            retried.append(retry_notification(rt, view.id))
-        except RetryRefused as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+    try:
+        retried = retry_notifications_of_job(pix.runtime, job_id, config.notification_id or None)
+    except RetryRefused as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     context.log.info(
         f"{job_id}: {len(retried)} notification(s) queued again"
         + (f" ({', '.join(f'#{v.id}' for v in retried)})" if retried else "")

@@ -35,7 +35,7 @@ from pix_pipeline.notify.outbox import (
     RetryRefused,
     failed_notifications,
     job_notifications,
-    retry_notification,
+    retry_notifications_of_job,
 )
 from pix_pipeline.registry.repository import JobSummary, Registry, as_utc
 from pix_pipeline.registry.schema import ImageRow, JobRow
@@ -272,14 +272,10 @@ def jobs_page(rt: Runtime, page: int, *, needs_attention: bool) -> JobsPage:
 
 def retry_job_notification(rt: Runtime, job_id: str, notification_id: int) -> bool:
     """Send a failed notification of this job again; False when the job has no such failed
-    notification (another job's id, a sent or pending one)."""
-    if not any(
-        view.id == notification_id and view.can_retry for view in job_notifications(rt, job_id)
-    ):
-        return False
+    notification (another job's id, a sent or pending one, one retried meanwhile)."""
     try:
-        retry_notification(rt, notification_id)
-    except RetryRefused:  # retried meanwhile by someone else
+        retry_notifications_of_job(rt, job_id, notification_id)
+    except RetryRefused:
         return False
     return True
 

@@ -206,3 +206,21 @@ def retry_notification(
     row = rt.registry.get_notification(notification_id)
     assert row is not None
     return _view(row)
+
+
+def retry_notifications_of_job(
+    rt: Runtime, job_id: str, notification_id: int | None = None
+) -> list[NotificationView]:
+    """Retry one failed notification of the job (`notification_id`), or all of them.
+
+    Raises RetryRefused when the job has no such notification or it has not failed (it was
+    retried meanwhile, say).
+    """
+    views = job_notifications(rt, job_id)
+    if notification_id is None:
+        chosen = [v for v in views if v.can_retry]
+    else:
+        chosen = [v for v in views if v.id == notification_id]
+        if not chosen:
+            raise RetryRefused(f"job {job_id} has no notification {notification_id}")
+    return [retry_notification(rt, view.id) for view in chosen]
