@@ -306,7 +306,7 @@ def test_daniel_reviews_hides_and_releases_a_job_in_the_browser(
             assert shown_category == category
             assert shown_box == pytest.approx(box, abs=1e-3)
     [(_, number_box, caption)] = boxes_over(page, card(page, HOUSE), HOUSE)
-    assert caption.split()[:2] == ["house_number", "17"]
+    assert caption.split()[:2] == ["Hausnummer", "„17“"]
     # The page as Daniel sees it, every preview loaded, before anything is clicked.
     page.evaluate("window.scrollTo(0, 0)")
     screenshot = save_screenshot(page, tmp_path)

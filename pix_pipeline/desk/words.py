@@ -10,7 +10,7 @@ from types import MappingProxyType
 from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
-from pix_pipeline.domain.review import ErrorKind
+from pix_pipeline.domain.review import ErrorKind, FindingBox
 from pix_pipeline.notify.events import EventKind, NotificationStatus
 
 
@@ -183,6 +183,28 @@ CATEGORY = _frozen(
         "text:not_checked": "Text nicht geprüft (Erkennung fehlt) – bitte selbst ansehen",
     }
 )
+# What a box over a photo found (Detection.label).
+FINDING = _frozen(
+    {
+        "face": "Gesicht",
+        "licence_plate": "Kennzeichen",
+        "house_number": "Hausnummer",
+        "text": "Text",
+        "logo": "Logo",
+    }
+)
+
+
+def finding_caption(box: FindingBox) -> str:
+    """The tag on a box: what was found, what was read, how sure the check is
+    ("Hausnummer „17b“ 93 %")."""
+    parts = [FINDING.get(box.label, box.label)]
+    if box.text:
+        parts.append(f"„{box.text}“")
+    parts.append(f"{box.score * 100:.0f} %")
+    return " ".join(parts)
+
+
 ROOM_TYPE = _frozen(
     {
         RoomType.KITCHEN: "Küche",

@@ -105,11 +105,6 @@ class FindingBox:
             f"width:{(self.x1 - self.x0) * 100:.2f}%;height:{(self.y1 - self.y0) * 100:.2f}%"
         )
 
-    @property
-    def caption(self) -> str:
-        """What the box says: label, read text, score ("house_number 17b 0.93")."""
-        return " ".join(p for p in (self.label, self.text or "", f"{self.score:.2f}") if p)
-
 
 @dataclass(frozen=True)
 class PhotoReview:

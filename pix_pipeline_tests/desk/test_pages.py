@@ -143,11 +143,11 @@ def test_each_finding_is_a_box_over_its_preview(rig: Rig):
         ("faces", "0.4000,0.1000,0.5000,0.2500")
     ]
     assert "left:40.00%;top:10.00%;width:10.00%;height:15.00%" in boxes[0]["style"]
-    assert "face 0.97" in face
+    assert "Gesicht 97 %" in face
     door = article(page, "door.jpg")
     [number] = [a for t, a in parse(door).tags if t == "span" and "data-box" in a]
     assert (number["data-category"], number["data-box"]) == ("text", "0.6000,0.5000,0.8000,0.6000")
-    assert "house_number 17b 0.93" in door
+    assert "Hausnummer „17b“ 93 %" in door
     # The portrait photo keeps its upright size in the preview's attributes.
     assert 'width="300" height="400"' in door
     clean = article(page, "clean.jpg")
