@@ -39,6 +39,16 @@ class WeakRegion:
     box: Box
 
 
+@dataclass(frozen=True)
+class WeakLook:
+    """Which faint areas of the detector's map `TextReader.scan` returns: at most `limit`,
+    above `floor` (a pixel probability), none wider or taller than `max_side` map pixels."""
+
+    floor: float
+    limit: int
+    max_side: int
+
+
 class _MapRecorder:
     """Stands in for the detector's onnxruntime session and keeps its last probability map."""
 
@@ -163,33 +173,28 @@ class TextReader:
         return self.scan(image)[0]
 
     def scan(
-        self,
-        image: Image.Image,
-        weak_floor: float = 1.0,
-        weak_limit: int = 0,
-        weak_max_side: int = 32,
+        self, image: Image.Image, weak: WeakLook | None = None
     ) -> tuple[list[TextLine], list[WeakRegion]]:
-        """The text lines of `image` and, when `weak_limit` > 0, up to that many areas the
-        detector scored above `weak_floor` (a pixel probability) without making a box of them.
-        """
+        """The text lines of `image` and, when `weak` is given, the areas its `weak_regions`
+        picks from the detector's map (none otherwise)."""
         width, height = image.size
         if min(width, height) < MIN_SIDE:
             return [], []  # a strip lower than a character holds no text (and trips the engine)
         rgb = np.asarray(image.convert("RGB"))
         engine = self._engine()
-        recorder = self._recorder(engine) if weak_limit > 0 else None
+        recorder = self._recorder(engine) if weak is not None and weak.limit > 0 else None
         if recorder is not None:
             recorder.last = None
         result = engine(rgb[:, :, ::-1].copy())  # the engine expects BGR like OpenCV
-        weak: list[WeakRegion] = []
-        if recorder is not None and recorder.last is not None:
+        regions: list[WeakRegion] = []
+        if weak is not None and recorder is not None and recorder.last is not None:
             probabilities = np.asarray(recorder.last)[0, 0]
             map_height, map_width = probabilities.shape
             # The map spans the image stretched to multiples of 32 px, unless the engine
             # padded a strip first: then it is not this image's, and tells nothing.
             if abs(map_height - map_width * height / width) <= 32:
-                weak = weak_regions(probabilities, weak_floor, weak_limit, weak_max_side)
-        return self._lines(result, width, height), weak
+                regions = weak_regions(probabilities, weak.floor, weak.limit, weak.max_side)
+        return self._lines(result, width, height), regions
 
     @staticmethod
     def _lines(result: Any, width: int, height: int) -> list[TextLine]:

@@ -21,6 +21,7 @@ from pix_pipeline.analysis.local.ocr import (
     PIXEL_THRESHOLD,
     TextLine,
     TextReader,
+    WeakLook,
     WeakRegion,
     ocr_version,
 )
@@ -276,10 +277,10 @@ class LocalPrivacyChecks:
         enlarged up to twice, to at most the small-photo size, and detected at that size
         by a second engine, created only when such a photo comes.
         """
-        weak = (WEAK_TEXT_FLOOR, WEAK_TEXT_REGIONS, WEAK_TEXT_MAX_SIDE)
+        weak = WeakLook(WEAK_TEXT_FLOOR, WEAK_TEXT_REGIONS, WEAK_TEXT_MAX_SIDE)
         if max(image.size) >= self.thresholds.ocr_detection_side:
-            return self.reader.scan(image, *weak)
-        return self.small_reader.scan(self._enlarged(image), *weak)
+            return self.reader.scan(image, weak)
+        return self.small_reader.scan(self._enlarged(image), weak)
 
     def _enlarged(self, image: Image.Image) -> Image.Image:
         """A photo under the detection size, enlarged the way `read_text` detects it."""
