@@ -312,7 +312,7 @@ def test_unknown_jobs_and_photos_are_not_found(rig: Rig, path: str):
     assert rig.client.get(path).status_code == 404
 
 
-def test_the_desk_talks_to_dagster_only_through_the_graphql_client():
+def test_the_desk_never_imports_dagster():
     import ast
 
     desk = TEMPLATES.parent
@@ -326,12 +326,13 @@ def test_the_desk_talks_to_dagster_only_through_the_graphql_client():
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                assert top != "dagster", f"{module.name} imports {name}"
+                # dagster_graphql too: its client loads all of Dagster.
+                assert not top.startswith("dagster"), f"{module.name} imports {name}"
                 assert not name.startswith("pix_pipeline.defs"), f"{module.name} imports {name}"
 
 
 def test_the_desk_starts_without_loading_dagster():
-    # dagster-graphql's client loads all of Dagster: only launching or following a run imports it.
+    # The desk speaks GraphQL over HTTP itself: not even a release loads Dagster.
     probe = "import sys, pix_pipeline.desk.__main__; print('dagster' in sys.modules)"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pix_pipeline.desk.auth import LoginThrottle
+from pix_pipeline.desk.runs import REVOKE_JOB, REVOKE_OP, Launcher, LaunchFailed
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import VARIABLES, load_settings
 from pix_pipeline_tests.desk.rig import JOB, csrf, desk_client, desk_settings, write_job
@@ -115,5 +116,14 @@ def test_a_release_from_the_desk_is_a_dagster_run_and_can_be_taken_back(dagster_
             "internal",
             "Daniel",
         )
+
+        # What Dagster refuses comes back as LaunchFailed, saying what it refused.
+        launcher = Launcher(f"http://127.0.0.1:{port}", timeout=10)
+        with pytest.raises(LaunchFailed, match="RunNotFoundError"):
+            launcher.status("00000000-0000-0000-0000-000000000000")
+        with pytest.raises(LaunchFailed, match="RunConfigValidationInvalid"):
+            launcher._submit(REVOKE_JOB, REVOKE_OP, JOB, {"revoked_by": 7})
+        with pytest.raises(LaunchFailed, match="exactly one"):
+            launcher._submit("no_such_job", REVOKE_OP, JOB, {})
     finally:
         runtime.close()
