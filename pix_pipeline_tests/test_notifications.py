@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from pix_pipeline.domain.gallery_state import GalleryEvent
+from pix_pipeline.notify import outbox
 from pix_pipeline.notify.events import EventKind, Notification
 from pix_pipeline.notify.notifiers import LogNotifier
 from pix_pipeline.notify.outbox import (
@@ -23,6 +24,7 @@ from pix_pipeline.notify.outbox import (
     failed_notifications,
     job_notifications,
     retry_notification,
+    retry_notifications_of_job,
 )
 from pix_pipeline.registry.repository import JobChanges
 from pix_pipeline.registry.schema import NotificationRow
@@ -195,6 +197,33 @@ def test_a_receiver_answering_410_gets_no_further_attempts_and_the_row_fails(
         retry_notification(webhook_rt, queued.id)
     with pytest.raises(RetryRefused, match="there is no notification 999999"):
         retry_notification(webhook_rt, 999_999)
+
+
+def test_retrying_all_passes_over_one_retried_meanwhile_and_retries_the_rest(
+    webhook_rt: Runtime, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    receiver.default = 410
+    receiver.start()
+    first = queue_release(webhook_rt)
+    webhook_rt.registry.record_revoke(job_id="J1", revoked_by="Daniel", note="")
+    second = queue_release(webhook_rt)
+    clock = Clock()
+    assert [a.status for a in deliver_due(webhook_rt, clock=clock).attempts] == ["failed"] * 2
+    listed = outbox.job_notifications
+
+    def listed_then_retried_elsewhere(rt: Runtime, job_id: str) -> list:
+        views = listed(rt, job_id)
+        retry_notification(rt, first.id)  # the other person's click, right after the listing
+        return views
+
+    monkeypatch.setattr(outbox, "job_notifications", listed_then_retried_elsewhere)
+    retried = retry_notifications_of_job(webhook_rt, "J1")
+    assert [(v.id, v.status) for v in retried] == [(second.id, "pending")]
+    assert row(webhook_rt, first.id).status == row(webhook_rt, second.id).status == "pending"
+    monkeypatch.undo()
+    # One named by hand that is no longer failed is still refused, with the reason.
+    with pytest.raises(RetryRefused, match="is pending, not failed"):
+        retry_notifications_of_job(webhook_rt, "J1", first.id)
 
 
 @pytest.mark.parametrize("status", [408, 429, 503])

@@ -211,16 +211,24 @@ def retry_notification(
 def retry_notifications_of_job(
     rt: Runtime, job_id: str, notification_id: int | None = None
 ) -> list[NotificationView]:
-    """Retry one failed notification of the job (`notification_id`), or all of them.
+    """Retry one failed notification of the job (`notification_id`), or all of them; the
+    notifications made pending again.
 
     Raises RetryRefused when the job has no such notification or it has not failed (it was
-    retried meanwhile, say).
+    retried meanwhile, say). Retrying all passes over one that somebody else retried between
+    listing and resetting: it is pending again either way, and the rest still get retried.
     """
     views = job_notifications(rt, job_id)
-    if notification_id is None:
-        chosen = [v for v in views if v.can_retry]
-    else:
-        chosen = [v for v in views if v.id == notification_id]
-        if not chosen:
+    if notification_id is not None:
+        if not any(v.id == notification_id for v in views):
             raise RetryRefused(f"job {job_id} has no notification {notification_id}")
-    return [retry_notification(rt, view.id) for view in chosen]
+        return [retry_notification(rt, notification_id)]
+    retried = []
+    for view in views:
+        if not view.can_retry:
+            continue
+        try:
+            retried.append(retry_notification(rt, view.id))
+        except RetryRefused:
+            continue  # retried (or delivered) meanwhile: nothing left to do for it
+    return retried
