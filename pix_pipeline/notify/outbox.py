@@ -216,7 +216,7 @@ def retry_notifications_of_job(
 
     Raises RetryRefused when the job has no such notification or it has not failed (it was
     retried meanwhile, say). Retrying all passes over one that somebody else retried between
-    listing and resetting: it is pending again either way, and the rest still get retried.
+    listing and resetting (it is already on its way again), and still retries the rest.
     """
     views = job_notifications(rt, job_id)
     if notification_id is not None:

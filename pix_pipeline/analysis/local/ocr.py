@@ -3,6 +3,7 @@
 import importlib
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -62,6 +63,32 @@ class _MapRecorder:
         return output
 
 
+@dataclass(frozen=True)
+class MapArea:
+    """A connected area of a detector's probability map: its extent in 0–1 coordinates of
+    the map, its width and height in map pixels, and the probabilities of its pixels."""
+
+    box: Box
+    width: int
+    height: int
+    values: np.ndarray
+
+
+def map_areas(probabilities: np.ndarray, mask: np.ndarray) -> Iterator[MapArea]:
+    """The 8-connected areas of `mask` (a boolean array the shape of the map)."""
+    import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
+
+    height, width = probabilities.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    for k in range(1, count):
+        x, y, w, h = (int(v) for v in stats[k][:4])
+        inside = labels[y : y + h, x : x + w] == k
+        box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
+        yield MapArea(box, w, h, probabilities[y : y + h, x : x + w][inside])
+
+
 def weak_regions(
     probabilities: np.ndarray, floor: float, limit: int, max_side: int
 ) -> list[WeakRegion]:
@@ -72,20 +99,13 @@ def weak_regions(
     was judged there. Areas wider or taller than `max_side` pixels of the map are texture or
     large lettering, never small text (and, enlarged, would cost seconds to read).
     """
-    import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
-
-    height, width = probabilities.shape
-    mask = (probabilities > floor).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     regions = []
-    for k in range(1, count):
-        x, y, w, h = (int(v) for v in stats[k][:4])
-        if w > max_side or h > max_side:
+    for area in map_areas(probabilities, probabilities > floor):
+        if area.width > max_side or area.height > max_side:
             continue
-        peak = float(probabilities[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].max())
-        box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
+        peak = float(area.values.max())
         if peak < PIXEL_THRESHOLD:
-            regions.append(WeakRegion(peak, box))
+            regions.append(WeakRegion(peak, area.box))
     regions.sort(key=lambda r: r.peak, reverse=True)
     return regions[:limit]
 

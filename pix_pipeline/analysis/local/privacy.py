@@ -27,7 +27,7 @@ from pix_pipeline.analysis.local.ocr import (
     WeakRegion,
     ocr_version,
 )
-from pix_pipeline.analysis.local.pinned import ModelUnavailable
+from pix_pipeline.analysis.local.onnx_models import ModelUnavailable
 from pix_pipeline.analysis.local.small_text import SmallTextDetector
 from pix_pipeline.analysis.local.small_text import model_version as small_text_model_version
 from pix_pipeline.analysis.local.text_rules import (
@@ -40,8 +40,8 @@ from pix_pipeline.settings import PrivacyThresholds
 
 PROVIDER_VERSION = "local/3"
 # Short lines need a surer reading: one or two characters, or one character repeated ("LL",
-# "000", "00006" with one odd character in four or more), are what OCR reads into tiles, wood
-# grain, railings and rows of knobs. A single character is only a finding when it is a digit
+# "000", or "00006" with one odd character in five or more), are what OCR reads into tiles,
+# wood grain, railings and rows of knobs. A single character is only a finding when it is a digit
 # (house number "4").
 SINGLE_CHARACTER_MIN_SCORE = 0.9
 TWO_CHARACTER_MIN_SCORE = 0.8
@@ -70,23 +70,28 @@ WEAK_TEXT_ENLARGEMENT = 3.0
 # preview), an area is texture or large lettering, not small digits; enlarged three times, such
 # an area made a crop of 1000 px and more, which took up to a second to read.
 WEAK_TEXT_MAX_SIDE = 24
-# A third look, only on a photo under the detection size (camera photos never are) but not
-# under SMALL_TEXT_MIN_SIDE, where the first two found no text and no plate: the small-text
-# detector (small_text.py) on the photo enlarged three times, at most to
-# SMALL_TEXT_MAX_PIXELS. It marks digits 5-8 px high on an 800 px photo, which RapidOCR's
-# detector never does at any size. Its surest areas are each cut out of the enlarged photo
-# with a margin of twice their height (16 px at least: the detector needs the background
-# round a character) and read by the same engine.
+# A third look, only on a photo from SMALL_TEXT_MIN_SIDE px long up to under
+# SMALL_TEXT_MAX_SIDE (camera photos never are: their previews are 1600 px), where the first
+# two found no text and no plate: the small-text detector (small_text.py) on the photo
+# enlarged three times, at most to SMALL_TEXT_MAX_PIXELS. It marks digits 5-8 px high on an
+# 800 px photo, which RapidOCR's detector never does at any size. Its surest areas are each
+# cut out of the enlarged photo with a margin of twice their height (16 px at least: the
+# detector needs the background round a character) and read, detection and recognition, by
+# the RapidOCR engine that reads previews.
 SMALL_TEXT_ENLARGEMENT = 3.0
 # A thumbnail-sized photo (the 256 px interiors of the development set) holds no lettering
 # this look could make legible: on 34 of them it read only tiles and knobs ("2", "60066"),
 # which with slightly other crop margins became findings on clean photos.
 SMALL_TEXT_MIN_SIDE = 480
+SMALL_TEXT_MAX_SIDE = 960
 SMALL_TEXT_MAX_PIXELS = 4_500_000
 SMALL_TEXT_MIN_MEAN = 0.6
 SMALL_TEXT_AREAS = 12
 SMALL_TEXT_MARGIN = 2.0
 SMALL_TEXT_MIN_MARGIN = 16
+# Two readings of the same string whose boxes overlap more than this (intersection over union)
+# are one: two areas of one number, each read with the whole number in its crop.
+SAME_READING_OVERLAP = 0.3
 
 
 def union(a: Box, b: Box) -> Box:
@@ -181,11 +186,12 @@ def find_plates(lines: list[TextLine], min_score: float) -> tuple[list[Detection
 
 
 def _repeated(alnum: str) -> bool:
-    """One character over and over: all of a string, or all but one of four or more."""
+    """One character over and over: all of a string, or all but one of five or more (a
+    four-digit house number such as "1000" or "1211" is not)."""
     if not alnum:
         return False
     most = max(alnum.upper().count(c) for c in set(alnum.upper()))
-    return most == len(alnum) or (len(alnum) >= 4 and most == len(alnum) - 1)
+    return most == len(alnum) or (len(alnum) >= 5 and most == len(alnum) - 1)
 
 
 def counts_as_text(line: TextLine, min_score: float) -> bool:
@@ -255,7 +261,7 @@ def distinct(lines: list[TextLine]) -> list[TextLine]:
         same = [ln for ln in lines if ln.text == text]
         boxes = np.array([(ln.box.x0, ln.box.y0, ln.box.x1, ln.box.y1) for ln in same])
         scores = np.array([ln.score for ln in same])
-        kept += [same[i] for i in sorted(non_max_suppression(boxes, scores, NMS_OVERLAP))]
+        kept += [same[i] for i in sorted(non_max_suppression(boxes, scores, SAME_READING_OVERLAP))]
     return kept
 
 
@@ -294,6 +300,8 @@ class LocalPrivacyChecks:
             "weak_text_max_side": WEAK_TEXT_MAX_SIDE,
             "small_text_enlargement": SMALL_TEXT_ENLARGEMENT,
             "small_text_min_side": SMALL_TEXT_MIN_SIDE,
+            "small_text_max_side": SMALL_TEXT_MAX_SIDE,
+            "same_reading_overlap": SAME_READING_OVERLAP,
             "small_text_max_pixels": SMALL_TEXT_MAX_PIXELS,
             "small_text_min_mean": SMALL_TEXT_MIN_MEAN,
             "small_text_areas": SMALL_TEXT_AREAS,
@@ -359,8 +367,9 @@ class LocalPrivacyChecks:
         return lines
 
     def _small(self, image: Image.Image) -> bool:
-        """Whether the third look is for `image`: under the detection size, above a thumbnail."""
-        return SMALL_TEXT_MIN_SIDE <= max(image.size) < self.thresholds.ocr_detection_side
+        """Whether the third look is for `image`: smaller than a camera's preview, larger than
+        a thumbnail."""
+        return SMALL_TEXT_MIN_SIDE <= max(image.size) < SMALL_TEXT_MAX_SIDE
 
     def read_small_text(self, image: Image.Image) -> list[TextLine]:
         """OCR lines where the small-text detector sees lettering on `image` enlarged
@@ -416,17 +425,19 @@ class LocalPrivacyChecks:
         if not plates and not text_items and weak:
             plates, text_items = classify(self.read_weak_regions(image, weak), self.thresholds)
         text = _category(text_items)
+        plate_result = _category(plates)
         if not plates and not text_items and self._small(image):
             try:
                 plates, text_items = classify(self.read_small_text(image), self.thresholds)
-                text = _category(text_items)
+                text, plate_result = _category(text_items), _category(plates)
             except ModelUnavailable as exc:
-                # Small lettering went unlooked-for: never `clear` (docs/privacy.md).
+                # Small lettering, plates' included, went unlooked-for: never `clear`.
                 text = CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
+                plate_result = text
         return PrivacyResult(
             provider=self.identity,
             faces=faces,
-            licence_plates=_category(plates),
+            licence_plates=plate_result,
             logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no local logo model"),
             text=text,
             model_version=self.models,

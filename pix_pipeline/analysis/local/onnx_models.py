@@ -1,12 +1,15 @@
-"""Model files that ship inside PyPI wheels, found without importing their packages and
-checked against a pinned SHA-256, so findings always come from the model the thresholds were
-measured with."""
+"""ONNX models that ship inside PyPI wheels: their files, found without importing their
+packages and checked against a pinned SHA-256 (so findings always come from the model the
+thresholds were measured with), and the onnxruntime sessions that run them."""
 
 import hashlib
 import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
+
+SIZE_MULTIPLE = 32  # the detection networks downsample five times
 
 
 class ModelUnavailable(RuntimeError):
@@ -68,3 +71,30 @@ class PinnedModel:
         except PackageNotFoundError:
             wheel = "missing"
         return f"{name}-{self.sha256[:12]} ({self.distribution}-{wheel})"
+
+
+def network_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """Network input size for an image: long side near `long_side`, both multiples of 32."""
+    scale = long_side / max(width, height)
+    w = max(SIZE_MULTIPLE, round(width * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    h = max(SIZE_MULTIPLE, round(height * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    return w, h
+
+
+def cpu_session(model: bytes, threads: int) -> Any:
+    """An onnxruntime session on the CPU for `model`, with `threads` threads for one run.
+
+    The step already spreads photos over the image workers, so a run gets few threads. No
+    memory pattern: input sizes differ from photo to photo, and a planned block kept for each
+    stayed resident (75 MB more at two image workers for the face model, for no speed). The
+    log level hides warnings about the pinned files' own layout (the face model lists every
+    weight as a graph input), which say nothing new.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_mem_pattern = False
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
