@@ -424,22 +424,19 @@ class LocalPrivacyChecks:
         plates, text_items = classify(lines, self.thresholds)
         if not plates and not text_items and weak:
             plates, text_items = classify(self.read_weak_regions(image, weak), self.thresholds)
-        text = _category(text_items)
-        plate_result = _category(plates)
+        unchecked: CategoryResult | None = None
         if not plates and not text_items and self._small(image):
             try:
                 plates, text_items = classify(self.read_small_text(image), self.thresholds)
-                text, plate_result = _category(text_items), _category(plates)
             except ModelUnavailable as exc:
                 # Small lettering, plates' included, went unlooked-for: never `clear`.
-                text = CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
-                plate_result = text
+                unchecked = CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
         return PrivacyResult(
             provider=self.identity,
             faces=faces,
-            licence_plates=plate_result,
+            licence_plates=unchecked or _category(plates),
             logos=CategoryResult(status=Finding.NOT_CHECKED, reason="no local logo model"),
-            text=text,
+            text=unchecked or _category(text_items),
             model_version=self.models,
             thresholds=dict(self.cutoffs),
         )

@@ -54,14 +54,10 @@ def text_areas(probabilities: np.ndarray, min_mean: float, limit: int) -> list[B
 
     text = (probabilities > PIXEL_THRESHOLD).astype(np.uint8)
     joined = cv2.dilate(text, np.ones((2, 2), np.uint8)).astype(bool)
-    scored = [
-        (float(area.values.mean()), area.box)
-        for area in map_areas(probabilities, joined)
-        if area.values.size >= MIN_AREA
-    ]
-    scored = [(mean, box) for mean, box in scored if mean >= min_mean]
-    scored.sort(key=lambda s: s[0], reverse=True)
-    return [box for _, box in scored[:limit]]
+    areas = [a for a in map_areas(probabilities, joined) if a.values.size >= MIN_AREA]
+    sure = [(float(a.values.mean()), a.box) for a in areas]
+    sure = sorted((s for s in sure if s[0] >= min_mean), key=lambda s: s[0], reverse=True)
+    return [box for _, box in sure[:limit]]
 
 
 class SmallTextDetector:
