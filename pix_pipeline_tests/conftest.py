@@ -8,7 +8,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +20,50 @@ from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
-from pix_pipeline_tests.browser import chromium_context, require_chromium
+from pix_pipeline_tests.browser import browser_context, chromium_process, require_chromium
+from pix_pipeline_tests.databases import MigratedTemplates, fresh_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota.
+
+    `os.cpu_count()` (pytest-xdist's `-n auto`) counts the host's cores, which oversubscribes a
+    container limited to fewer.
+    """
+    cpus = len(os.sched_getaffinity(0))
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cpus, quota) if quota else cpus)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """Whole CPUs of the cgroup's quota (v2 `cpu.max`, v1 `cpu.cfs_quota_us`), if one is set."""
+    import math
+
+    v2 = Path("/sys/fs/cgroup/cpu.max")
+    v1 = (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+    try:
+        if v2.exists():
+            quota, period = v2.read_text(encoding="ascii").split()[:2]
+        elif v1[0].exists():
+            quota, period = (f.read_text(encoding="ascii").strip() for f in v1)
+        else:
+            return None
+    except (OSError, ValueError):
+        return None
+    if quota in ("max", "-1"):
+        return None
+    return max(1, math.ceil(int(quota) / int(period)))
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker per usable CPU, or PIX_TEST_WORKERS when set."""
+    chosen = os.environ.get("PIX_TEST_WORKERS", "")
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else usable_cpus()
 
 
 def _postgres_problem(url: str) -> str | None:
@@ -77,28 +114,19 @@ def proxy_tools() -> ProxyTools:
     return ProxyTools(nginx=nginx, htpasswd=htpasswd)
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server at `server_url` (its URL), dropped afterwards."""
-    import psycopg
-
-    name = f"pix_test_{uuid.uuid4().hex[:12]}"
-    server = make_url(server_url)
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def postgres_database(postgres_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the real server, dropped after the test."""
     with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """Registries at the newest schema, migrated once per test process (see databases.py)."""
+    templates = MigratedTemplates(tmp_path_factory.mktemp("registry-templates"))
+    yield templates
+    templates.drop()
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +157,23 @@ def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """A registry database at the newest schema, on SQLite and on the real PostgreSQL server:
+    a copy of one migrated per test process (the migration tests use empty ones)."""
+    if request.param == "sqlite":
+        yield migrated_templates.sqlite_url(tmp_path / "registry.sqlite3")
+        return
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    with migrated_templates.postgres_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on SQLite and on the real PostgreSQL server, for the tests of
+    migrating one."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     url: str = request.getfixturevalue("postgres_database")
@@ -251,9 +295,16 @@ def harness(pix_root: Path) -> Iterator[Harness]:
         h.close()
 
 
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator["BrowserContext"]:
-    """Debian's Chromium, headless, with a fresh profile; skips without it (see browser.py)."""
+@pytest.fixture(scope="session")
+def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's Chromium, headless, one per test process; skips without it (see browser.py)."""
     executable = require_chromium()
-    with chromium_context(executable, tmp_path / "chromium-profile") as context:
+    with chromium_process(executable, tmp_path_factory.mktemp("chromium") / "profile") as url:
+        yield url
+
+
+@pytest.fixture
+def chromium(chromium_endpoint: str) -> Iterator["BrowserContext"]:
+    """A fresh browser context (no cookies or storage of another test) in the shared Chromium."""
+    with browser_context(chromium_endpoint) as context:
         yield context

@@ -33,11 +33,38 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+# Tests run side by side in pytest-xdist workers (gw0, gw1, …). Each worker hands out ports
+# from its own block below the kernel's ephemeral range (32768 and up), so two workers never
+# pick the same port between checking it and a server binding it, and no client connection's
+# ephemeral port can take it either.
+_PORT_BASE = 20_000
+_PORTS_PER_WORKER = 1_000
+_next_port: list[int] = []
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    digits = worker.removeprefix("gw")
+    return int(digits) % 12 if digits.isdigit() else 0
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, from this test process's
+    own block of ports."""
+    start = _PORT_BASE + _worker_index() * _PORTS_PER_WORKER
+    if not _next_port:
+        # Another test run on the machine starts elsewhere in the block.
+        _next_port.append(start + (os.getpid() * 7) % _PORTS_PER_WORKER)
+    for _ in range(_PORTS_PER_WORKER):
+        port = _next_port[0]
+        _next_port[0] = start + (port + 1 - start) % _PORTS_PER_WORKER
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {start}..{start + _PORTS_PER_WORKER - 1}")
 
 
 def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
@@ -61,6 +88,15 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         )
 
 
+def backoff(first: float = 0.02, longest: float = 0.5) -> Iterator[float]:
+    """Pauses between looks at something a process will do: short at first, so a test goes on
+    as soon as it happened, and growing to `longest`, so a long wait costs little CPU."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(longest, pause * 1.5)
+
+
 def wait_for_http(
     url: str,
     procs: list[tuple[subprocess.Popen[bytes], Path]],
@@ -69,6 +105,7 @@ def wait_for_http(
 ) -> None:
     """Until `url` answers without a server error; fails with the logs if a process exits."""
     deadline = time.monotonic() + timeout
+    pauses = backoff()
     while time.monotonic() < deadline:
         for proc, log in procs:
             if proc.poll() is not None:
@@ -78,7 +115,8 @@ def wait_for_http(
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.5)
+        pause = next(pauses)
+        time.sleep(pause)
     logs = "\n".join(log.read_text(errors="replace")[-2000:] for _, log in procs)
     pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{logs}")
 
@@ -108,14 +146,15 @@ def dagster_dev(tmp_path: Path, values: dict[str, str]) -> Iterator[tuple[Path, 
 
 
 def wait_for(predicate: Callable[[], T | None], timeout: float, what: str, *logs: Path) -> T:
-    """Poll `predicate` every second until it returns something truthy; fail with the tails
-    of the processes' logs."""
+    """Until `predicate` returns something truthy (asked often at first, then every half
+    second); fail with the tails of the processes' logs."""
     deadline = time.monotonic() + timeout
+    pauses = backoff()
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(1)
+        time.sleep(next(pauses))
     tails = "\n".join(
         f"--- {log.name}:\n{log.read_text(encoding='utf-8', errors='replace')[-4000:]}"
         for log in logs

@@ -62,6 +62,13 @@ REVOKE = {
 
 
 @pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """These tests migrate the database themselves: an empty one, not the migrated copy every
+    other test gets (conftest.database_url)."""
+    return empty_database_url
+
+
+@pytest.fixture
 def engine(database_url: str):
     eng = make_engine(database_url)
     yield eng

@@ -23,10 +23,14 @@ def new_image(name: str, status: str = "pending_processing", content_hash: str =
     )
 
 
-def test_tables_are_created_on_first_use(registry: Registry):
-    names = set(inspect(registry.engine).get_table_names())
+def test_tables_are_created_on_first_use(empty_database_url: str):
+    registry = Registry.from_url(empty_database_url)
+    try:
+        names = set(inspect(registry.engine).get_table_names())
+        columns = {c["name"] for c in inspect(registry.engine).get_columns("images")}
+    finally:
+        registry.dispose()
     assert {"jobs", "images", "step_results", "notifications"} <= names
-    columns = {c["name"] for c in inspect(registry.engine).get_columns("images")}
     assert {
         "image_id",
         "job_id",

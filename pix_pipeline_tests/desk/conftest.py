@@ -10,14 +10,15 @@ from pix_pipeline.desk.auth import LoginThrottle
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
 from pix_pipeline_tests.conftest import Harness
+from pix_pipeline_tests.databases import MigratedTemplates
 from pix_pipeline_tests.desk.rig import JOB, Rig, desk_client, desk_settings, write_job
 from pix_pipeline_tests.processes import free_port
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
     """The desk's tests run on SQLite; the SQL of its queries is tested on both databases."""
-    return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    return migrated_templates.sqlite_url(tmp_path / "registry.sqlite3")
 
 
 @pytest.fixture
