@@ -60,6 +60,28 @@ def _cgroup_cpu_quota() -> int | None:
     return max(1, math.ceil(int(quota) / int(period)))
 
 
+def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SQLite files in this test process (Dagster's test instances, the registries) skip fsync.
+
+    A Dagster run in a test instance commits a few hundred events, each with its own fsync;
+    waiting for the disk was half of a run's time. Without fsync a database survives a crash of
+    the process that wrote it, only not one of the machine, which no test makes. Processes the
+    tests start (dagster dev, the desk, crash children) keep SQLite's normal settings.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_without_fsync):
+        event.listen(Engine, "connect", _sqlite_without_fsync)
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker per usable CPU, or PIX_TEST_WORKERS when set."""
     chosen = os.environ.get("PIX_TEST_WORKERS", "")
