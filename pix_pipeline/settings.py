@@ -269,7 +269,6 @@ READ_BY: dict[str, tuple[str, ...]] = {
             "PIX_S3_REGION",
             "PIX_DATABASE_URL",
             "PIX_DATABASE_PASSWORD",
-            "PIX_MAX_IMAGE_PIXELS",
         )
     },
     **{name: (DESK,) for name in VARIABLES if name.startswith(("PIX_DESK_", "PIX_DAGSTER_"))},

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
@@ -30,6 +31,7 @@ from pix_pipeline_tests.processes import stop_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = PROJECT / "deploy" / "dagster.yaml"
+ONE_MACHINE_YAML = PROJECT / "deploy" / "dagster.one-machine.yaml"
 WORKSPACE = PROJECT / "workspace.yaml"
 BIN = Path(sys.executable).parent
 JOB = "JOB1"
@@ -96,6 +98,41 @@ def instance(deploy_home: Path) -> Iterator[dg.DagsterInstance]:
     """The instance every Dagster process builds from $DAGSTER_HOME/dagster.yaml."""
     with dg.DagsterInstance.get() as inst:
         yield inst
+
+
+def test_the_one_machine_instance_keeps_step_logs_on_local_disk_with_postgres_storage(
+    deploy_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from dagster_postgres import PostgresRunStorage
+
+    shutil.copy(ONE_MACHINE_YAML, deploy_home / "dagster.yaml")
+    logs = tmp_path / "compute_logs"
+    monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_DIR", str(logs))
+    for name in ("BUCKET", "PREFIX", "ENDPOINT_URL"):
+        monkeypatch.delenv(f"DAGSTER_COMPUTE_LOGS_{name}")
+    with dg.DagsterInstance.get() as inst:
+        assert isinstance(inst.run_storage, PostgresRunStorage)
+        manager = inst.compute_log_manager
+        assert type(manager).__name__ == "LocalComputeLogManager"
+        # A step's output lands under DAGSTER_COMPUTE_LOGS_DIR, where the webservers read it.
+        with manager.capture_logs(["run1", "compute_logs", "step1"]):
+            print("hello from a step", flush=True)
+        written = [p for p in logs.rglob("*") if p.is_file()]
+        assert any("hello from a step" in p.read_text(errors="replace") for p in written)
+        coordinator = inst.run_coordinator
+        assert isinstance(coordinator, dg.QueuedRunCoordinator)
+        assert coordinator.get_run_queue_config().max_concurrent_runs == 4
+
+
+def test_the_two_instance_configs_differ_only_in_step_logs_and_runs_at_once():
+    one, several = (
+        yaml.safe_load(p.read_text(encoding="utf-8")) for p in (ONE_MACHINE_YAML, DEPLOY_YAML)
+    )
+    assert one.pop("compute_logs")["class"] == "LocalComputeLogManager"
+    assert several.pop("compute_logs")["class"] == "S3ComputeLogManager"
+    for config in (one, several):
+        config["run_coordinator"]["config"].pop("max_concurrent_runs")
+    assert one == several
 
 
 def launch(run_id: str, tags: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
