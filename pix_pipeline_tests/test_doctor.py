@@ -1,13 +1,11 @@
-"""`pix-pipeline doctor`: a healthy installation passes; each broken part fails with a line
-that names it and says why.
+"""`pix-pipeline doctor`: each broken part fails with a line that names it and says why. A
+healthy installation passing, and a stopped daemon failing, are checked on the services started
+as their units start them (test_services.py).
 
-Real parts: a Dagster instance in a temp DAGSTER_HOME with `dagster-daemon run` on it, a
-registry file, the storage folder, the installed model wheels, moto's S3 server.
+Real parts: a Dagster instance in a temp DAGSTER_HOME, a registry file, the storage folder, the
+installed model wheels, moto's S3 server.
 """
 
-import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,7 +20,7 @@ from pix_pipeline.defs.doctor import LOCAL_MODELS, check_daemon, run_checks
 from pix_pipeline.health import Check, check_memory
 from pix_pipeline.registry.repository import Registry
 from pix_pipeline.settings import VARIABLES, load_settings
-from pix_pipeline_tests.processes import PROJECT, free_port, start, wait_for
+from pix_pipeline_tests.processes import PROJECT, free_port
 
 BIN = Path(sys.executable).parent
 PLENTY_MIB = 1 << 20
@@ -68,46 +66,6 @@ def checks_of(instance: dg.DagsterInstance, **kwargs: object) -> dict[str, Check
     return by_name(
         run_checks(settings, instance, build_definitions(settings), memory_mib=PLENTY_MIB, **kwargs)  # type: ignore[arg-type]
     )
-
-
-def test_a_healthy_setup_passes_and_a_stopped_daemon_fails(
-    instance: dg.DagsterInstance, tmp_path: Path
-):
-    log = tmp_path / "daemon.log"
-    env = dict(os.environ)
-    daemon = start([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, log)
-    try:
-        wait_for(lambda: check_daemon(instance).ok, 120, "the daemon's heartbeats", log)
-        doctor = subprocess.run(
-            [str(BIN / "pix-pipeline"), "doctor"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        lines = doctor.stdout.splitlines()
-        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
-        assert [line.split(":")[0].split(maxsplit=1) for line in lines] == [
-            ["ok", name]
-            for name in (
-                "registry",
-                "storage",
-                "models",
-                "dagster instance",
-                "dagster-daemon",
-                "sensors",
-                "memory",
-            )
-        ]
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
-    # Stopped: its last heartbeats age, and once older than the limit the check fails.
-    stale = wait_for(
-        lambda: (c := check_daemon(instance, stale_after=1.0)) and not c.ok and c, 10, "staleness"
-    )
-    assert stale.line().startswith("FAIL  dagster-daemon: last heartbeat SENSOR ")
-    assert "is dagster-daemon (pix-daemon) running?" in stale.line()
 
 
 def test_a_daemon_that_never_ran_fails(instance: dg.DagsterInstance):

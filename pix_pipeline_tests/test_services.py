@@ -2,7 +2,8 @@
 variables of the unit's environment files, in its working directory, as plain processes (CI
 has no systemd). PostgreSQL, the code server, the daemon, both webservers, the desk and the
 proxy (nginx): photos dropped in become a job, Daniel releases it through the proxy, and the
-customer's gallery is there. Then each service stops within 10 s of SIGTERM.
+customer's gallery is there; `pix-pipeline doctor` passes. Then each service stops within 10 s
+of SIGTERM, and the doctor notices the stopped daemon.
 
 The services are started once for the module; the tests run in order (release, then stop).
 """
@@ -18,10 +19,12 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from pix_pipeline.defs.doctor import check_daemon
 from pix_pipeline.registry.repository import Registry
 from pix_pipeline_tests.conftest import ProxyTools, fresh_database
 from pix_pipeline_tests.desk.rig import csrf
@@ -62,6 +65,7 @@ SYSTEMD_ENV = {
 @dataclass
 class Installation:
     root: Path
+    config: Path
     registry_url: str
     ports: dict[str, int]
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -212,7 +216,7 @@ def installation(
             timeout=120,
         )
         assert migrate.returncode == 0, migrate.stderr
-        inst = Installation(root, registry_url, ports)
+        inst = Installation(root, config, registry_url, ports)
         all_units = units()
         try:
             for name in START_ORDER:
@@ -268,9 +272,30 @@ def test_a_release_through_the_proxy_reaches_the_customers_gallery(installation:
     gallery = inst.root / "pix-jobs" / JOB / "gallery"
     assert sorted(p.name for p in (gallery / "images").iterdir()) == ["IMG_0.jpg", "IMG_1.jpg"]
     assert (gallery / "expose.json").is_file()
-    # Monitoring on the machine sees every part well.
+    # Monitoring on the machine sees every part well: the desk's /health, and the doctor run
+    # with the code server's environment files (docs/production.md, step 8).
     health = httpx.get(f"http://127.0.0.1:{inst.ports['desk']}/health", timeout=30)
     assert (health.status_code, health.text) == (200, "registry ok\nstorage ok\ndagster ok\n")
+    doctor = subprocess.run(
+        [str(BIN / "pix-pipeline"), "doctor"],
+        env=unit_environment(units()["pix-code-server"], inst.config),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert [line.split(":")[0] for line in doctor.stdout.splitlines()] == [
+        f"ok    {name}"
+        for name in (
+            "registry",
+            "storage",
+            "models",
+            "dagster instance",
+            "dagster-daemon",
+            "sensors",
+            "memory",
+        )
+    ]
 
 
 def test_each_service_stops_within_ten_seconds_of_sigterm(installation: Installation):
@@ -287,3 +312,22 @@ def test_each_service_stops_within_ten_seconds_of_sigterm(installation: Installa
     print("seconds from SIGTERM to exit:", {name: round(s, 1) for name, s in took.items()})
     slow = {name: f"{seconds:.1f} s" for name, seconds in took.items() if seconds > STOP_SECONDS}
     assert not slow, f"stopped later than {STOP_SECONDS:.0f} s after SIGTERM: {slow}"
+
+
+def test_the_doctor_fails_once_the_stopped_daemons_heartbeat_is_stale(
+    installation: Installation,
+):
+    assert installation.procs["pix-daemon"].poll() is not None, "the daemon still runs"
+    env = unit_environment(units()["pix-code-server"], installation.config)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("DAGSTER_HOME", *(n for n in env if n.startswith("DAGSTER_"))):
+            mp.setenv(name, env[name])
+        with dg.DagsterInstance.get() as instance:
+            # Its last heartbeats age; past the limit (shortened here from 90 s) the check fails.
+            stale = wait_for(
+                lambda: (c := check_daemon(instance, stale_after=1.0)) and not c.ok and c,
+                10,
+                "the heartbeat to go stale",
+            )
+    assert stale.line().startswith("FAIL  dagster-daemon: last heartbeat SENSOR ")
+    assert "is dagster-daemon (pix-daemon) running?" in stale.line()
