@@ -5,6 +5,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 PROJECT = Path(__file__).resolve().parents[1]
 UNITS_DIR = PROJECT / "deploy" / "systemd"
 # The install paths the units and docs name (docs/production.md, "One machine, step by step").
@@ -12,6 +14,30 @@ VENV_BIN = "/opt/pix/venv/bin/"
 CONFIG_DIR = "/etc/pix/"
 STATE_DIR = "/var/lib/pix"
 CHECKOUT = "/opt/pix/pix_pipeline"
+# Every service, in the order of `systemctl enable --now` in docs/production.md.
+START_ORDER = (
+    "pix-code-server",
+    "pix-daemon",
+    "pix-webserver",
+    "pix-webserver-viewers",
+    "pix-desk",
+    "pix-proxy",
+)
+
+
+def dagster_env(database_url: str, home: Path, compute_logs: Path) -> dict[str, str]:
+    """The variables of /etc/pix/dagster.env for a Dagster instance on the PostgreSQL database at
+    `database_url`, with step logs on local disk (deploy/dagster.one-machine.yaml)."""
+    db = make_url(database_url)
+    return {
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_POSTGRES_HOST": db.host or "127.0.0.1",
+        "DAGSTER_POSTGRES_PORT": str(db.port or 5432),
+        "DAGSTER_POSTGRES_USER": db.username or "postgres",
+        "DAGSTER_POSTGRES_PASSWORD": db.password or "",
+        "DAGSTER_POSTGRES_DB": db.database or "",
+        "DAGSTER_COMPUTE_LOGS_DIR": str(compute_logs),
+    }
 
 
 @dataclass(frozen=True)

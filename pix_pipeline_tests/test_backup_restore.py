@@ -27,6 +27,7 @@ from pix_pipeline_tests.conftest import Harness, fresh_database
 from pix_pipeline_tests.desk.rig import JOB, Rig, desk_client, desk_settings, write_job
 from pix_pipeline_tests.desk.test_pages import article
 from pix_pipeline_tests.processes import PROJECT, free_port
+from pix_pipeline_tests.systemd import dagster_env
 from pix_pipeline_tests.test_credentials import database_rows
 
 pytestmark = pytest.mark.postgres
@@ -41,17 +42,10 @@ def use_instance(
     monkeypatch: pytest.MonkeyPatch, home: Path, dagster_db: str, root: Path, registry: str
 ) -> None:
     """The pipeline's and Dagster's variables for one installation."""
-    db = make_url(dagster_db)
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in {
-        "DAGSTER_HOME": str(home),
-        "DAGSTER_POSTGRES_HOST": db.host or "127.0.0.1",
-        "DAGSTER_POSTGRES_PORT": str(db.port or 5432),
-        "DAGSTER_POSTGRES_USER": db.username or "postgres",
-        "DAGSTER_POSTGRES_PASSWORD": db.password or "",
-        "DAGSTER_POSTGRES_DB": db.database or "",
-        "DAGSTER_COMPUTE_LOGS_DIR": str(home / "compute_logs"),
+        **dagster_env(dagster_db, home, home / "compute_logs"),
         "PIX_LOCAL_ROOT": str(root),
         "PIX_DATABASE_URL": registry,
         "PIX_SETTLE_SECONDS": "5",

@@ -28,6 +28,7 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.processes import stop_group
+from pix_pipeline_tests.systemd import dagster_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = PROJECT / "deploy" / "dagster.yaml"
@@ -64,14 +65,9 @@ def deploy_home(
         monkeypatch.delenv(name, raising=False)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    db = make_url(postgres_database)
     env = {
-        "DAGSTER_HOME": str(home),
-        "DAGSTER_POSTGRES_HOST": db.host or "127.0.0.1",
-        "DAGSTER_POSTGRES_PORT": str(db.port or 5432),
-        "DAGSTER_POSTGRES_USER": db.username or "postgres",
-        "DAGSTER_POSTGRES_PASSWORD": db.password or "",
-        "DAGSTER_POSTGRES_DB": db.database or "",
+        # DAGSTER_COMPUTE_LOGS_DIR among them is read by the one-machine file only.
+        **dagster_env(postgres_database, home, tmp_path / "compute_logs"),
         "DAGSTER_COMPUTE_LOGS_BUCKET": s3_bucket,
         "DAGSTER_COMPUTE_LOGS_PREFIX": LOG_PREFIX,
         "DAGSTER_COMPUTE_LOGS_ENDPOINT_URL": s3_endpoint,
@@ -107,7 +103,6 @@ def test_the_one_machine_instance_keeps_step_logs_on_local_disk_with_postgres_st
 
     shutil.copy(ONE_MACHINE_YAML, deploy_home / "dagster.yaml")
     logs = tmp_path / "compute_logs"
-    monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_DIR", str(logs))
     for name in ("BUCKET", "PREFIX", "ENDPOINT_URL"):
         monkeypatch.delenv(f"DAGSTER_COMPUTE_LOGS_{name}")
     with dg.DagsterInstance.get() as inst:

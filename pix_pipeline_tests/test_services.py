@@ -22,7 +22,6 @@ from pathlib import Path
 import dagster as dg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from pix_pipeline.defs.doctor import check_daemon
 from pix_pipeline.registry.repository import Registry
@@ -32,7 +31,9 @@ from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.processes import default_signals, free_port, stop_group, wait_for
 from pix_pipeline_tests.systemd import (
     PROJECT,
+    START_ORDER,
     Unit,
+    dagster_env,
     env_file_names,
     render,
     units,
@@ -46,15 +47,6 @@ ADMIN, ADMIN_PASSWORD = "daniel", "admin-pw-5Kd"
 ADMIN_HOST, VIEWER_HOST, DESK_HOST = "dagster.pix.test", "view.pix.test", "desk.pix.test"
 PUBLIC_DAGSTER = f"http://{ADMIN_HOST}"
 STOP_SECONDS = 10.0
-# The order of `systemctl enable --now` in docs/production.md.
-START_ORDER = (
-    "pix-code-server",
-    "pix-daemon",
-    "pix-webserver",
-    "pix-webserver-viewers",
-    "pix-desk",
-    "pix-proxy",
-)
 # What systemd gives every service besides its environment files.
 SYSTEMD_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -156,19 +148,13 @@ def installation(
     ports = {name: free_port() for name in names}
     with ExitStack() as stack:
         registry_url = stack.enter_context(fresh_database(postgres_server_url))
-        dagster_db = make_url(stack.enter_context(fresh_database(postgres_server_url)))
+        dagster_url = stack.enter_context(fresh_database(postgres_server_url))
         env_files(
             config,
             {
-                "dagster.env": {
-                    "DAGSTER_HOME": str(state / "dagster_home"),
-                    "DAGSTER_POSTGRES_HOST": dagster_db.host or "127.0.0.1",
-                    "DAGSTER_POSTGRES_PORT": str(dagster_db.port or 5432),
-                    "DAGSTER_POSTGRES_USER": dagster_db.username or "postgres",
-                    "DAGSTER_POSTGRES_PASSWORD": dagster_db.password or "",
-                    "DAGSTER_POSTGRES_DB": dagster_db.database or "",
-                    "DAGSTER_COMPUTE_LOGS_DIR": str(state / "compute_logs"),
-                },
+                "dagster.env": dagster_env(
+                    dagster_url, state / "dagster_home", state / "compute_logs"
+                ),
                 "storage.env": {
                     "PIX_STORAGE_BACKEND": "local",
                     "PIX_LOCAL_ROOT": str(root),

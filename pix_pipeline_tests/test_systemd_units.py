@@ -17,6 +17,7 @@ from pix_pipeline_tests.systemd import (
     CHECKOUT,
     CONFIG_DIR,
     PROJECT,
+    START_ORDER,
     UNITS_DIR,
     VENV_BIN,
     env_file_names,
@@ -25,14 +26,7 @@ from pix_pipeline_tests.systemd import (
 )
 
 BIN = Path(sys.executable).parent
-SERVICES = {
-    "pix-code-server",
-    "pix-daemon",
-    "pix-webserver",
-    "pix-webserver-viewers",
-    "pix-desk",
-    "pix-proxy",
-}
+SERVICES = set(START_ORDER)
 
 
 def shipped_env_file(installed: str) -> Path:
