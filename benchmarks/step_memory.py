@@ -8,7 +8,10 @@ every worker, the gallery copies. The process reports its peak resident set size
 Linux). The anchor is the size of one photo's full RGB raster: what a step that decoded the
 whole photo would hold at least once.
 
-    .venv/bin/python benchmarks/step_memory.py
+Then several runs side by side, as the run queue starts them: the memory each adds
+(docs/production.md, "How many runs at once", sizes max_concurrent_runs with it).
+
+    .venv/bin/python benchmarks/step_memory.py [--side-by-side-only]
 """
 
 import json
@@ -17,6 +20,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -62,23 +66,74 @@ print(json.dumps({
 """
 
 
+# Runs side by side, as the run queue starts them (max_concurrent_runs): how much memory each
+# run adds when several share the machine. Proportional set size (Pss) counts a page shared
+# by k processes (the libraries, the model files) 1/k times, so the sum over the processes is
+# what they take together. (runs, photos per run, target MiB per run)
+SIDE_BY_SIDE = (4, 6, 1024)
+SAMPLE_SECONDS = 0.2
+
+
+def pss_mib(pid: int) -> float:
+    """The process's proportional set size; 0 once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    return int(text.split("Pss:")[1].split()[0]) / 1024
+
+
+def job_env(tmp: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PIX_LOCAL_ROOT": str(Path(tmp) / "storage"),
+        "PIX_DATABASE_URL": f"sqlite:///{tmp}/registry.sqlite3",
+        "PIX_SETTLE_SECONDS": "0",
+    }
+
+
+def side_by_side(rng: random.Random) -> tuple[float, bool]:
+    """Peak of the summed Pss of SIDE_BY_SIDE runs started together, per run."""
+    runs, photos, _ = SIDE_BY_SIDE
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        for n in range(runs):
+            root = Path(tmp) / f"run{n}"
+            job_id = f"MEMORY{n}"
+            write_photos(
+                root / "storage" / "pix-jobs" / job_id / "final_input", (6000, 4000), photos, rng
+            )
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", CHILD, job_id],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    env=job_env(str(root)),
+                )
+            )
+        peak = 0.0
+        while any(proc.poll() is None for proc in procs):
+            peak = max(peak, sum(pss_mib(proc.pid) for proc in procs))
+            time.sleep(SAMPLE_SECONDS)
+        reports = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
+    done = all(r["success"] and r["processed"] == photos for r in reports)
+    return peak / runs, done
+
+
 def main() -> int:
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own 96 MP photos
     rng = random.Random(11)
     print(f"{'name':<36}{'ours MiB':>10}{'anchor':>9}{'ratio':>8}{'target':>10}  verdict")
     ok = True
-    for name, size, count, target in CASES:
+    cases = () if "--side-by-side-only" in sys.argv[1:] else CASES
+    for name, size, count, target in cases:
         with tempfile.TemporaryDirectory() as tmp:
             job_id = "MEMORY1"
             write_photos(
                 Path(tmp) / "storage" / "pix-jobs" / job_id / "final_input", size, count, rng
             )
-            env = {
-                **os.environ,
-                "PIX_LOCAL_ROOT": str(Path(tmp) / "storage"),
-                "PIX_DATABASE_URL": f"sqlite:///{tmp}/registry.sqlite3",
-                "PIX_SETTLE_SECONDS": "0",
-            }
+            env = job_env(tmp)
             done = subprocess.run(
                 [sys.executable, "-c", CHILD, job_id],
                 capture_output=True,
@@ -99,6 +154,15 @@ def main() -> int:
                 f"{f'{name}, {count} photos, peak':<36}{peak:>10.0f}{raster:>9.0f}"
                 f"{peak / raster:>8.2f}{'<= ' + str(target):>10}  {'PASS' if passed else 'FAIL'}"
             )
+    runs, photos, target = SIDE_BY_SIDE
+    per_run, done = side_by_side(rng)
+    if not done:
+        raise SystemExit(f"{runs} runs side by side: not every photo was processed")
+    passed = per_run <= target
+    ok &= passed
+    name = f"{runs} runs x {photos} photos, Pss per run"
+    verdict = "PASS" if passed else "FAIL"
+    print(f"{name:<36}{per_run:>10.0f}{'':>9}{'':>8}{'<= ' + str(target):>10}  {verdict}")
     return 0 if ok else 1
 
 

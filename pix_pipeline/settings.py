@@ -242,7 +242,48 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "http://127.0.0.1:3000",
         "Dagster webserver the desk launches release_gallery through (GraphQL API).",
     ),
+    "PIX_DAGSTER_PUBLIC_URL": (
+        "PIX_DAGSTER_URL",
+        "Address of the admins' Dagster UI as Daniel's browser reaches it (through the proxy),"
+        " for the desk's links to Dagster.",
+    ),
 }
+
+# The services that read each variable, by the name of their systemd unit (deploy/systemd/).
+# Sensors and runs execute in the code server, so the pipeline's variables belong to its unit;
+# the desk reads the registry and the photos too, so those it shares. `pix-pipeline doctor`
+# runs with the code server's environment files. The webservers and the daemon read no PIX_*
+# variable: they only talk to the code server and to Dagster's instance (DAGSTER_HOME).
+CODE_SERVER = "pix-code-server"
+DESK = "pix-desk"
+READ_BY: dict[str, tuple[str, ...]] = {
+    **{name: (CODE_SERVER,) for name in VARIABLES},
+    **{
+        name: (CODE_SERVER, DESK)
+        for name in (
+            "PIX_STORAGE_BACKEND",
+            "PIX_LOCAL_ROOT",
+            "PIX_S3_BUCKET",
+            "PIX_S3_PREFIX",
+            "PIX_S3_ENDPOINT_URL",
+            "PIX_S3_REGION",
+            "PIX_DATABASE_URL",
+            "PIX_DATABASE_PASSWORD",
+        )
+    },
+    **{name: (DESK,) for name in VARIABLES if name.startswith(("PIX_DESK_", "PIX_DAGSTER_"))},
+}
+
+
+def variables_table() -> str:
+    """The settings as a Markdown table (default, services, meaning): docs/production.md holds
+    it between markers, written by `pix-pipeline settings-table --write`."""
+    lines = ["| variable | default | read by | meaning |", "| --- | --- | --- | --- |"]
+    for name, (default, meaning) in VARIABLES.items():
+        shown = f"`{default}`" if default else ""
+        services = ", ".join(f"`{s}`" for s in READ_BY[name])
+        lines.append(f"| `{name}` | {shown} | {services} | {meaning} |")
+    return "\n".join(lines) + "\n"
 
 
 # Every credential a pix_pipeline process reads, each also as NAME_FILE (a file that holds it).
@@ -314,6 +355,15 @@ class DeskSettings:
     dagster_url: str
     # PIX_DESK_TRUST_PROXY_USER: the proxy's signed-in user counts as logged in.
     trust_proxy_user: bool = False
+    # PIX_DAGSTER_PUBLIC_URL: the Dagster UI as Daniel's browser reaches it (through the
+    # proxy). dagster_url itself is only for the desk's own GraphQL calls.
+    dagster_public_url: str | None = None
+
+    @property
+    def dagster_link(self) -> str:
+        """Where the desk's links to the Dagster UI point: the public address, else the
+        internal one."""
+        return self.dagster_public_url or self.dagster_url
 
 
 def is_loopback(host: str) -> bool:
@@ -363,11 +413,9 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
             " without it, anyone on the network could open the desk"
         )
     signing_key = read_secret("PIX_DESK_SECRET", env)
-    dagster_url = get("PIX_DAGSTER_URL", "http://127.0.0.1:3000").strip().rstrip("/")
-    if not dagster_url.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"PIX_DAGSTER_URL must start with http:// or https://, got {dagster_url!r}"
-        )
+    dagster_url = _web_address("PIX_DAGSTER_URL", get("PIX_DAGSTER_URL", "http://127.0.0.1:3000"))
+    raw_public = get("PIX_DAGSTER_PUBLIC_URL", "")
+    public_url = _web_address("PIX_DAGSTER_PUBLIC_URL", raw_public) if raw_public else None
     return DeskSettings(
         host=host,
         port=port,
@@ -375,8 +423,16 @@ def load_desk_settings(environ: Mapping[str, str] | None = None) -> DeskSettings
         password=password,
         secret=signing_key.get_secret_value() if signing_key else None,
         dagster_url=dagster_url,
+        dagster_public_url=public_url,
         trust_proxy_user=desk_trusts_proxy_user(env),
     )
+
+
+def _web_address(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with http:// or https://, got {url!r}")
+    return url
 
 
 def _getter(env: Mapping[str, str]) -> Callable[[str, str], str]:

@@ -74,17 +74,27 @@ def pix_env(root: Path, values: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A process in the project folder and its own group (stop it with stop_group), its
-    output in `log`."""
+def default_signals() -> None:
+    """In the child before exec: SIGINT handled by default, as systemd and a terminal start a
+    service. A test runner started in the background inherits SIGINT ignored, and Dagster's
+    commands then ignore SIGTERM as well (they handle it as SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT
+) -> subprocess.Popen[bytes]:
+    """A process in the project folder (or `cwd`) and its own group (stop it with
+    stop_group), with default signal handling, its output in `log`."""
     with log.open("wb") as out:
         return subprocess.Popen(
             command,
-            cwd=PROJECT,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=default_signals,
         )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 
 from pix_pipeline.defs.jobs import PROCESS_JOB_NAME
@@ -27,9 +28,11 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
 from pix_pipeline_tests.processes import stop_group
+from pix_pipeline_tests.systemd import dagster_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = PROJECT / "deploy" / "dagster.yaml"
+ONE_MACHINE_YAML = PROJECT / "deploy" / "dagster.one-machine.yaml"
 WORKSPACE = PROJECT / "workspace.yaml"
 BIN = Path(sys.executable).parent
 JOB = "JOB1"
@@ -62,14 +65,9 @@ def deploy_home(
         monkeypatch.delenv(name, raising=False)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    db = make_url(postgres_database)
     env = {
-        "DAGSTER_HOME": str(home),
-        "DAGSTER_POSTGRES_HOST": db.host or "127.0.0.1",
-        "DAGSTER_POSTGRES_PORT": str(db.port or 5432),
-        "DAGSTER_POSTGRES_USER": db.username or "postgres",
-        "DAGSTER_POSTGRES_PASSWORD": db.password or "",
-        "DAGSTER_POSTGRES_DB": db.database or "",
+        # DAGSTER_COMPUTE_LOGS_DIR among them is read by the one-machine file only.
+        **dagster_env(postgres_database, home, tmp_path / "compute_logs"),
         "DAGSTER_COMPUTE_LOGS_BUCKET": s3_bucket,
         "DAGSTER_COMPUTE_LOGS_PREFIX": LOG_PREFIX,
         "DAGSTER_COMPUTE_LOGS_ENDPOINT_URL": s3_endpoint,
@@ -96,6 +94,40 @@ def instance(deploy_home: Path) -> Iterator[dg.DagsterInstance]:
     """The instance every Dagster process builds from $DAGSTER_HOME/dagster.yaml."""
     with dg.DagsterInstance.get() as inst:
         yield inst
+
+
+def test_the_one_machine_instance_keeps_step_logs_on_local_disk_with_postgres_storage(
+    deploy_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from dagster_postgres import PostgresRunStorage
+
+    shutil.copy(ONE_MACHINE_YAML, deploy_home / "dagster.yaml")
+    logs = tmp_path / "compute_logs"
+    for name in ("BUCKET", "PREFIX", "ENDPOINT_URL"):
+        monkeypatch.delenv(f"DAGSTER_COMPUTE_LOGS_{name}")
+    with dg.DagsterInstance.get() as inst:
+        assert isinstance(inst.run_storage, PostgresRunStorage)
+        manager = inst.compute_log_manager
+        assert type(manager).__name__ == "LocalComputeLogManager"
+        # A step's output lands under DAGSTER_COMPUTE_LOGS_DIR, where the webservers read it.
+        with manager.capture_logs(["run1", "compute_logs", "step1"]):
+            print("hello from a step", flush=True)
+        written = [p for p in logs.rglob("*") if p.is_file()]
+        assert any("hello from a step" in p.read_text(errors="replace") for p in written)
+        coordinator = inst.run_coordinator
+        assert isinstance(coordinator, dg.QueuedRunCoordinator)
+        assert coordinator.get_run_queue_config().max_concurrent_runs == 4
+
+
+def test_the_two_instance_configs_differ_only_in_step_logs_and_runs_at_once():
+    one, several = (
+        yaml.safe_load(p.read_text(encoding="utf-8")) for p in (ONE_MACHINE_YAML, DEPLOY_YAML)
+    )
+    assert one.pop("compute_logs")["class"] == "LocalComputeLogManager"
+    assert several.pop("compute_logs")["class"] == "S3ComputeLogManager"
+    for config in (one, several):
+        config["run_coordinator"]["config"].pop("max_concurrent_runs")
+    assert one == several
 
 
 def launch(run_id: str, tags: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -28,7 +28,7 @@ from pix_pipeline.settings import VARIABLES
 from pix_pipeline_tests.conftest import Harness, ProxyTools
 from pix_pipeline_tests.desk.rig import csrf
 from pix_pipeline_tests.images import jpeg_bytes, photo, write_settled
-from pix_pipeline_tests.processes import free_port, start, stop_group, wait_for_http
+from pix_pipeline_tests.processes import free_port, start, stop_group, wait_for, wait_for_http
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -552,7 +552,19 @@ def run_script(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.parametrize("address", ["0.0.0.0:443", "192.0.2.10:8080", "8080"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "0.0.0.0:443",
+        "192.0.2.10:8080",
+        "8080",
+        # Names are never looked up: this one resolves to 127.0.0.1 but is not an address.
+        "127.0.0.1.nip.io:8382",
+        "localhost.example.com:8080",
+        "[::ffff:192.0.2.10]:8080",
+        "[::]:8080",
+    ],
+)
 def test_the_proxy_refuses_plain_http_on_a_non_loopback_address(
     proxy_tools: ProxyTools, tmp_path: Path, address: str
 ):
@@ -560,6 +572,25 @@ def test_the_proxy_refuses_plain_http_on_a_non_loopback_address(
     assert done.returncode == 2
     assert f"PIX_PROXY_LISTEN={address} is not a loopback address" in done.stderr
     assert not (tmp_path / "proxy_state" / "nginx.conf").exists()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.4.5", "[::1]", "localhost"])
+def test_the_proxy_takes_plain_http_on_loopback_addresses(
+    proxy_tools: ProxyTools, tmp_path: Path, host: str
+):
+    address = f"{host}:{free_port()}"
+    log = tmp_path / "proxy.log"
+    env = proxy_env(proxy_tools, tmp_path, PIX_PROXY_LISTEN=address)
+    proc = start(["bash", str(PROJECT / "scripts" / "proxy.sh")], env, log)
+    try:
+        # The script writes nginx's configuration once the address has passed its check.
+        conf = tmp_path / "proxy_state" / "nginx.conf"
+        wait_for(lambda: conf.exists() or proc.poll() is not None, 30, "the proxy's check", log)
+        assert f"listen {address};" in conf.read_text(encoding="utf-8"), log.read_text()
+        assert "is not a loopback address" not in log.read_text()
+    finally:
+        if proc.poll() is None:
+            stop_group(proc)
 
 
 def test_the_proxy_refuses_to_start_without_a_password_file(

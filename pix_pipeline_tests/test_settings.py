@@ -11,6 +11,7 @@ from pix_pipeline.runtime import build_notifier
 from pix_pipeline.settings import (
     SettingsError,
     desk_trusts_proxy_user,
+    load_desk_settings,
     load_settings,
     read_secret,
 )
@@ -246,3 +247,16 @@ def test_the_proxy_user_counts_only_when_trusted_on_loopback_and_well_formed():
     assert proxy_user(twice, trusted=True) is None
     for odd in ("", "a b", "x\x00", "<script>", "a" * 65):
         assert proxy_user(scope("127.0.0.1", ("X-Pix-Proxy-User", odd)), trusted=True) is None
+
+
+def test_the_desks_dagster_links_use_the_public_address_else_the_internal_one():
+    internal = {"PIX_DAGSTER_URL": "http://127.0.0.1:3100/"}
+    assert load_desk_settings(internal).dagster_link == "http://127.0.0.1:3100"
+    both = {**internal, "PIX_DAGSTER_PUBLIC_URL": "https://dagster.example.com/"}
+    desk = load_desk_settings(both)
+    assert (desk.dagster_url, desk.dagster_link) == (
+        "http://127.0.0.1:3100",
+        "https://dagster.example.com",
+    )
+    with pytest.raises(SettingsError, match="PIX_DAGSTER_PUBLIC_URL must start with http"):
+        load_desk_settings({"PIX_DAGSTER_PUBLIC_URL": "dagster.example.com"})

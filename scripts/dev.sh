@@ -50,14 +50,31 @@ if [ -z "${PIX_DESK_SECRET:-}" ] && [ -z "${PIX_DESK_SECRET_FILE:-}" ]; then
   export PIX_DESK_SECRET_FILE
 fi
 
-.venv/bin/python -m pix_pipeline.desk &
-desk_pid=$!
-stop_desk() {
-  kill "$desk_pid" 2>/dev/null || true
-  wait "$desk_pid" 2>/dev/null || true
+# Started in the background, a command inherits SIGINT ignored, and Dagster's commands then
+# ignore SIGTERM too (they handle it as SIGINT): each starts with default signal handling,
+# replacing the background subshell (exec), so its $! is the command itself.
+with_default_signals() {
+  exec .venv/bin/python -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$@"
 }
-trap stop_desk EXIT
-trap 'exit 130' INT TERM
+
+# Everything started below, stopped together: on Ctrl+C (the terminal signals the whole
+# process group), on SIGINT or SIGTERM to this script alone (a supervisor, another script), or
+# when the Dagster UI ends.
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+
+with_default_signals .venv/bin/python -m pix_pipeline.desk &
+desk_pid=$!
+pids+=("$desk_pid")
 
 banner() {
   echo "" >&2
@@ -85,4 +102,10 @@ answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
     sleep 1
   done
 ) &
-.venv/bin/dagster dev --host "$ui_host" --port "$ui_port" "$@"
+pids+=("$!")
+with_default_signals .venv/bin/dagster dev --host "$ui_host" --port "$ui_port" "$@" &
+dagster_pid=$!
+pids+=("$dagster_pid")
+# `wait` returns as soon as a trapped signal arrives, so the traps above run at once. Should
+# the desk fail to start, the Dagster UI keeps running (the banner loop says so).
+wait "$dagster_pid"

@@ -31,11 +31,28 @@ fi
 
 # Basic authentication sends the password with every request: in plain HTTP only over
 # loopback, or behind a TLS terminator on a private network that the operator vouches for.
+# An nginx listen address HOST:PORT counts as loopback when HOST, parsed as an address (never
+# looked up in DNS), is in 127.0.0.0/8 or is [::1], or is the name localhost: so
+# 127.0.0.1.nip.io, which DNS would answer with 127.0.0.1, is not.
 is_loopback() {
-  case "$1" in
-    127.*:* | localhost:* | "[::1]:"*) return 0 ;;
-    *) return 1 ;;
-  esac
+  "${PYTHON:-python3}" - "$1" <<'PY'
+import ipaddress
+import sys
+
+host, sep, port = sys.argv[1].rpartition(":")
+if not sep or not port.isdigit():
+    sys.exit(1)  # a bare port listens on every address
+if host.startswith("[") and host.endswith("]"):
+    host = host[1:-1]
+elif ":" in host:
+    sys.exit(1)  # nginx wants an IPv6 address in brackets
+if host == "localhost":
+    sys.exit(0)
+try:
+    sys.exit(0 if ipaddress.ip_address(host).is_loopback else 1)
+except ValueError:
+    sys.exit(1)  # a host name: whatever it resolves to is not known here
+PY
 }
 for address in $listen; do
   if [ -z "$cert" ] && ! is_loopback "$address" && [ "${PIX_PROXY_ALLOW_PLAIN_HTTP:-}" != "1" ]; then

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pix_pipeline.desk import words
 from pix_pipeline.desk.auth import (
+    HEALTH_PATH,
     LOGIN_PATH,
     SESSION_USER,
     LoginThrottle,
@@ -48,9 +49,10 @@ from pix_pipeline.domain.review import (
     release_check,
     retry_job_notification,
 )
+from pix_pipeline.health import Check, check_registry, check_storage
 from pix_pipeline.registry.repository import as_utc
 from pix_pipeline.runtime import Runtime
-from pix_pipeline.settings import DeskSettings
+from pix_pipeline.settings import DeskSettings, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "pix_desk_session"
 CSRF_COOKIE = "pix_desk_csrftoken"
 SESSION_HOURS = 12
+# Headers the proxy sets on what it passes on: such a request came from elsewhere.
+FORWARD_HEADERS = ("x-forwarded-for", "x-pix-proxy-user", "forwarded")
 LOCAL_TIME = ZoneInfo("Europe/Berlin")
 # The browser may load only this app's own files; no page may be framed (the release button).
 SECURITY_HEADERS = [
@@ -124,7 +128,7 @@ def _context(request: Request) -> dict[str, Any]:
         "w": words,
         "csrftoken": token() if token else "",
         "user": request.session.get(SESSION_USER, ""),
-        "dagster_url": desk.settings.dagster_url,
+        "dagster_url": desk.settings.dagster_link,
     }
 
 
@@ -174,8 +178,35 @@ async def logout(request: Request) -> Response:
     return RedirectResponse(LOGIN_PATH, status_code=303)
 
 
+def _from_this_machine(request: Request) -> bool:
+    """A client on loopback that no proxy forwarded (the proxy is on loopback too)."""
+    forwarded = any(name in request.headers for name in FORWARD_HEADERS)
+    return request.client is not None and is_loopback(request.client.host) and not forwarded
+
+
+def _health_checks(desk: Desk) -> list[Check]:
+    runtime = desk.runtime
+    try:
+        desk.launcher.ping()
+        dagster = Check("dagster", True, "")
+    except LaunchFailed as exc:
+        dagster = Check("dagster", False, str(exc))
+    return [
+        check_registry(runtime.settings.database_url),
+        check_storage(runtime.storage),
+        dagster,
+    ]
+
+
 async def health(request: Request) -> Response:
-    return PlainTextResponse("ok")
+    """For monitoring on this machine, without a login: ok or fail per check, no details
+    (`pix-pipeline doctor` has them)."""
+    if not _from_this_machine(request):
+        return PlainTextResponse(words.T.forbidden, status_code=403)
+    desk: Desk = request.app.state.desk
+    checks = await run_in_threadpool(_health_checks, desk)
+    body = "".join(f"{c.name} {'ok' if c.ok else 'fail'}\n" for c in checks)
+    return PlainTextResponse(body, status_code=200 if all(c.ok for c in checks) else 503)
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -374,7 +405,7 @@ async def run(request: Request) -> Response:
         "status": status,
         "finished": status in FINISHED,
         "problem": problem,
-        "run_url": desk.launcher.run_url(run_id),
+        "run_url": f"{desk.settings.dagster_link}/runs/{run_id}",
     }
     return desk.render(request, "run.html", context)
 
@@ -395,7 +426,7 @@ def build_app(
         Route(LOGIN_PATH, login_form, methods=["GET"]),
         Route(LOGIN_PATH, login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        Route("/health", health, methods=["GET"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
         Route("/", jobs, methods=["GET"]),
         Route("/jobs/{job_id}", job, methods=["GET"]),
         Route("/jobs/{job_id}/photos/{image_id}", photo, methods=["GET"]),

@@ -20,8 +20,10 @@ from pix_pipeline.proxy_user import proxy_user
 
 SESSION_USER = "user"
 LOGIN_PATH = "/login"
+HEALTH_PATH = "/health"
 # Open without a login: the login form itself and the stylesheet and script it loads.
-PUBLIC_PATHS = frozenset({LOGIN_PATH, "/static/desk.css", "/static/desk.js"})
+# /health answers monitoring on this machine without a login; its handler refuses everyone else.
+PUBLIC_PATHS = frozenset({LOGIN_PATH, HEALTH_PATH, "/static/desk.css", "/static/desk.js"})
 
 
 def same_password(given: str, expected: str) -> bool:

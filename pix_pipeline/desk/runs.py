@@ -89,6 +89,10 @@ class Launcher:
         data: dict[str, Any] = answer.get("data") or {}
         return data
 
+    def ping(self) -> None:
+        """Raise LaunchFailed unless the webserver answers GraphQL."""
+        self._query("{ version }")
+
     def _place(self, job_name: str) -> tuple[str, str]:
         """(code location, repository) of the only job of that name."""
         found = self._query(_JOB_PLACES)["repositoriesOrError"]
@@ -139,7 +143,3 @@ class Launcher:
         if found.get("__typename") != "Run":
             raise _refusal(found)
         return str(found["status"])
-
-    def run_url(self, run_id: str) -> str:
-        """The run's page in the Dagster UI."""
-        return f"{self.url}/runs/{run_id}"

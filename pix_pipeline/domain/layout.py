@@ -66,6 +66,14 @@ def is_jpeg_name(filename: str) -> bool:
     return filename.lower().endswith(JPEG_SUFFIXES)
 
 
+def health_probe_key(token: str) -> str:
+    """A short-lived object a health check writes, reads and deletes next to the job folders;
+    a file, never a folder, so no sensor takes it for a job."""
+    if not token.isalnum():
+        raise LayoutError(f"a health probe token is letters and digits, got {token!r}")
+    return f"{JOBS_ROOT}/.health-probe-{token}"
+
+
 def job_prefix(job_id: str) -> str:
     return f"{JOBS_ROOT}/{check_job_id(job_id)}"
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from pix_pipeline.notify.outbox import deliver_due
 from pix_pipeline.registry.repository import JobChanges, NewImage
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import load_settings
-from pix_pipeline_tests.desk.rig import JOB, Rig, marked
+from pix_pipeline_tests.desk.rig import JOB, Rig, desk_client, marked
 from pix_pipeline_tests.images import write_settled
 from pix_pipeline_tests.processes import free_port
 
@@ -392,3 +393,21 @@ def test_a_released_gallery_is_not_called_a_draft(rig: Rig):
         page = rig.client.get(path).text
         assert words.RELEASED_CURRENT in page and words.VISIBILITY["customer"] in page
         assert words.GALLERY_STATUS["draft_ready"] not in page
+
+
+def test_links_to_dagster_point_at_its_public_address_and_fall_back_to_the_internal_one(
+    rig: Rig,
+):
+    run_id = "0123abcd-0000-4000-8000-00000000cafe"
+    public = replace(rig.settings, dagster_public_url="https://dagster.example.com")
+    for settings, expected in ((public, "https://dagster.example.com"), (rig.settings, None)):
+        client = desk_client(settings, rig.runtime, rig.throttle)
+        rig.login(client)
+        base = expected or rig.settings.dagster_url
+        jobs_page = client.get("/").text
+        assert f'href="{base}" rel="noopener">{words.T.dagster_ui}<' in jobs_page
+        run_page = client.get(f"/jobs/{JOB}/runs/{run_id}").text
+        assert f'href="{base}/runs/{run_id}" rel="noopener">{words.T.run_in_dagster}<' in run_page
+        if expected:
+            # The internal address is for the desk's own GraphQL calls only: no link shows it.
+            assert f'href="{rig.settings.dagster_url}' not in jobs_page + run_page

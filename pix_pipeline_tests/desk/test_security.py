@@ -29,7 +29,7 @@ def test_every_page_and_image_needs_the_login(rig: Rig):
         assert answer.headers["location"].startswith("/login?next=")
         assert answer.headers["location"] != "/login?next=/" or path == "/"
         assert rig.client.get(path, follow_redirects=False).status_code == 401
-    for path in (f"/photos/{image_id}/400", f"/photos/{image_id}/1600", "/health"):
+    for path in (f"/photos/{image_id}/400", f"/photos/{image_id}/1600"):
         answer = rig.client.get(path, follow_redirects=False)
         assert answer.status_code == 401 and b"\xff\xd8" not in answer.content, path
     # A change needs it too, token or not.
@@ -360,3 +360,19 @@ def test_the_login_throttle_remembers_a_bounded_number_of_clients():
         throttle.failed(f"10.0.0.{k}")
     assert len(throttle._clients) <= 3
     assert throttle.wait_seconds("10.0.0.1") == 0
+
+
+def test_health_answers_this_machine_without_login_with_ok_or_fail_per_check(rig: Rig):
+    answer = rig.client.get("/health", follow_redirects=False)
+    # Nothing listens at the rig's Dagster address: that check fails, with no details.
+    assert answer.status_code == 503
+    assert answer.text == "registry ok\nstorage ok\ndagster fail\n"
+    assert "127.0.0.1" not in answer.text
+
+
+def test_health_refuses_other_machines_and_requests_through_the_proxy(rig: Rig):
+    remote = desk_client(rig.settings, rig.runtime, rig.throttle, client=("192.0.2.7", 40000))
+    assert remote.get("/health", follow_redirects=False).status_code == 403
+    for header in ("X-Forwarded-For", "X-Pix-Proxy-User"):
+        proxied = rig.client.get("/health", headers={header: "daniel"}, follow_redirects=False)
+        assert proxied.status_code == 403, header
