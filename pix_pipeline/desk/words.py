@@ -143,8 +143,9 @@ RELEASED_CURRENT = "freigegeben, aktuell"
 
 
 def seconds_text(seconds: int) -> str:
-    """A wait in whole seconds as a German sentence needs it: 1 Sekunde, 5 Sekunden."""
-    return f"{seconds} Sekunde" if seconds == 1 else f"{seconds} Sekunden"
+    """A wait in whole seconds as a German sentence needs it: 1 Sekunde, 5 Sekunden (with a
+    no-break space, so a line never ends between number and unit)."""
+    return f"{seconds}\u00a0Sekunde" if seconds == 1 else f"{seconds}\u00a0Sekunden"
 
 
 def login_slowed_text(seconds: int) -> str:

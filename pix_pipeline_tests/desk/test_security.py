@@ -136,7 +136,7 @@ def test_a_locked_login_says_when_to_try_again_in_its_header_and_in_german(rig: 
     assert attempt("wrong").status_code == 401  # locked for 1 s
     one = attempt(PASSWORD)
     assert (one.status_code, one.headers["retry-after"]) == (429, "1")
-    assert "Bitte in 1 Sekunde erneut versuchen." in one.text
+    assert "Bitte in 1\u00a0Sekunde erneut versuchen." in one.text
     now[0] += 0.4
     assert attempt(PASSWORD).headers["retry-after"] == "1"  # 0.6 s left: rounded up
     now[0] += 0.6
@@ -148,7 +148,7 @@ def test_a_locked_login_says_when_to_try_again_in_its_header_and_in_german(rig: 
     now[0] += 0.5
     four = attempt(PASSWORD)
     assert (four.status_code, four.headers["retry-after"]) == (429, "4")
-    assert "Bitte in 4 Sekunden erneut versuchen." in four.text
+    assert "Bitte in 4\u00a0Sekunden erneut versuchen." in four.text
     now[0] += int(four.headers["retry-after"])  # waiting as told is enough
     assert attempt(PASSWORD).status_code == 303
 
