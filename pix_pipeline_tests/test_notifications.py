@@ -408,6 +408,7 @@ def test_a_failed_notification_shows_in_the_ui_and_the_retry_job_sends_it_again(
     observed = latest.records[0].asset_observation
     assert observed is not None and observed.partition == "GONE1"
     assert observed.metadata["failed"].value == 1
+    assert f"| {failed.sequence} | failed |" in observed.metadata["notifications"].value
     assert (observed.description or "").startswith("NOT NOTIFIED")
 
     check = execute_customer_notified(harness, "GONE1")

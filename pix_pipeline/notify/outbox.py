@@ -160,6 +160,7 @@ class NotificationView:
     job_id: str
     kind: str
     release_number: int
+    sequence: int
     webhook_id: str
     status: str
     attempts: int
@@ -181,6 +182,7 @@ def _view(row: NotificationRow) -> NotificationView:
         job_id=row.job_id,
         kind=row.kind,
         release_number=row.release_number,
+        sequence=row.sequence,
         webhook_id=row.webhook_id,
         status=row.status,
         attempts=row.attempts,
