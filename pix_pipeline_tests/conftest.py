@@ -9,16 +9,19 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from pix_pipeline.definitions import build_definitions
 from pix_pipeline.defs.partitions import PIX_JOBS, RUN_REVISION_TAG
 from pix_pipeline.registry.repository import Registry
+from pix_pipeline.registry.schema import NotificationRow
 from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
 from pix_pipeline_tests.browser import browser_context, chromium_process, require_chromium
 from pix_pipeline_tests.databases import MigratedTemplates, fresh_database
@@ -273,6 +276,16 @@ class Harness:
         for event in result.asset_events:
             self.instance.report_runless_asset_event(event)
         return result
+
+    def make_notifications_due(self) -> None:
+        """Every pending notification due now: a backoff's or a quiet wait's end, without
+        sleeping through it."""
+        with self.registry.session() as s:
+            s.execute(
+                update(NotificationRow)
+                .where(NotificationRow.status == "pending")
+                .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
 
     def run_requested(self, result: dg.SensorResult) -> list[dg.ExecuteInProcessResult]:
         """Execute the runs a tick requested, with their tags, one after another."""

@@ -327,11 +327,19 @@ def test_a_draft_announces_itself_when_it_first_becomes_ready_and_when_it_change
     ]
     assert h.run(JOB).success  # nothing changed: no event
     assert len(draft_events(h)) == 1
+    # A change while the event waits for quiet is folded into it ...
     deliver(h, "IMG_1.jpg", good(1))
     h.tick_and_run()
-    assert [e["image_count"] for e in draft_events(h)] == [1, 2]
+    assert [e["image_count"] for e in draft_events(h)] == [2]
+    # ... and once it went out, the next change is a new event, later in the job's sequence.
+    h.make_notifications_due()
+    h.outbox_tick()
+    deliver(h, "IMG_2.jpg", good(2))
+    h.tick_and_run()
+    assert [e["image_count"] for e in draft_events(h)] == [2, 3]
     drafts = [n for n in h.registry.notifications(JOB) if n.kind == "gallery.draft_ready"]
-    assert [n.sequence for n in drafts] == [0, 1]
+    assert [n.status for n in drafts] == ["sent", "pending"]
+    assert drafts[0].sequence < drafts[1].sequence
     assert len({n.webhook_id for n in drafts}) == 2
 
 

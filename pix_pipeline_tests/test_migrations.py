@@ -50,15 +50,30 @@ DELIVERY = {
     ("add_column", "notifications", "next_attempt_at"),
     ("add_column", "notifications", "last_attempt_at"),
     ("add_index", "notifications", "ix_notifications_due"),
-    ("add_constraint", "notifications", "uq_notifications_event"),
+    ("add_constraint", "notifications", "uq_notifications_job_sequence"),
     ("add_constraint", "notifications", "uq_notifications_webhook_id"),
     ("remove_constraint", "notifications", "uq_notifications_release"),
+}
+# Before 0007 the outbox has no sequence at all: DELIVERY adds it as 0011 leaves it.
+JOB_SEQUENCE = {
+    ("add_column", "jobs", "notification_sequence"),
+    ("add_index", "notifications", "ix_notifications_job_pending"),
+}
+SEQUENCE = JOB_SEQUENCE | {
+    ("add_constraint", "notifications", "uq_notifications_job_sequence"),
+    ("remove_constraint", "notifications", "uq_notifications_event"),
+    ("type", "notifications", "sequence"),
 }
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
     ("add_column", "jobs", "revoke_note"),
 }
+
+# What the revisions after 0001 change: a 0001 database differs from schema.py by this.
+AFTER_0001 = (
+    JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
+)
 
 
 @pytest.fixture
@@ -86,6 +101,8 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
         # the Index. Anything else (modify_* lists) is kept whole so it fails the test.
         if isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
             out.add((diff[0], diff[2], diff[3].name))
+        elif isinstance(diff, list) and [d[0] for d in diff] == ["modify_type"]:
+            out.add(("type", diff[0][2], diff[0][3]))  # (op, schema, table, column, …)
         elif isinstance(diff, tuple) and diff[0] in (
             "add_index",
             "remove_index",
@@ -116,34 +133,33 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0008"]
+    assert versions(engine) == [head_revision()] == ["0011"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
-    assert (
-        schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
-    )
+    assert schema_diff(engine) == AFTER_0001
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert (
+        schema_diff(engine)
+        == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
+    )
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
     migrate_to(engine, "0006")
-    assert schema_diff(engine) == DELIVERY | REVIEW
+    assert schema_diff(engine) == DELIVERY | REVIEW | JOB_SEQUENCE
     migrate_to(engine, "0007")
-    assert schema_diff(engine) == REVIEW
+    assert schema_diff(engine) == REVIEW | SEQUENCE
+    migrate_to(engine, "0008")
+    assert schema_diff(engine) == SEQUENCE
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
-    assert (
-        schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
-    )
+    assert schema_diff(engine) == AFTER_0001
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
 
@@ -252,8 +268,8 @@ def test_a_0006_outbox_upgrades_to_delivery_with_stable_ids_and_its_waiting_rows
     finally:
         registry.dispose()
     assert [(r.kind, r.release_number, r.status, r.attempts, r.sequence) for r in rows] == [
-        ("gallery.released", 1, "sent", 0, 0),
-        ("gallery.released", 2, "pending", 0, 0),
+        ("gallery.released", 1, "sent", 0, 1),
+        ("gallery.released", 2, "pending", 0, 2),
     ]
     assert all(r.webhook_id.startswith("msg_") for r in rows)
     assert len({r.webhook_id for r in rows}) == 2

@@ -11,11 +11,17 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from pix_pipeline.domain.gallery_state import GalleryEvent
+from pix_pipeline.domain.review import hide_photo
 from pix_pipeline.notify import outbox
-from pix_pipeline.notify.events import EventKind, Notification
+from pix_pipeline.notify.events import (
+    DRAFT_READY_MAX_DELAY,
+    DRAFT_READY_QUIET,
+    EventKind,
+    Notification,
+)
 from pix_pipeline.notify.notifiers import LogNotifier
 from pix_pipeline.notify.outbox import (
     RetryRefused,
@@ -26,8 +32,8 @@ from pix_pipeline.notify.outbox import (
     retry_notification,
     retry_notifications_of_job,
 )
-from pix_pipeline.registry.repository import JobChanges
-from pix_pipeline.registry.schema import NotificationRow
+from pix_pipeline.registry.repository import JobChanges, OutboxEvent, as_utc
+from pix_pipeline.registry.schema import JobRow, NotificationRow
 from pix_pipeline.runtime import Runtime, build_runtime
 from pix_pipeline.settings import SettingsError, load_settings
 from pix_pipeline_tests.conftest import Harness
@@ -135,6 +141,7 @@ def test_a_receiver_answering_500_twice_then_200_accepts_exactly_one_delivery(
         "image_count": 4,
         "approved_by": "Daniel",
         "expose_key": "pix-jobs/J1/gallery/expose.json",
+        "sequence": queued.sequence,
     }
     sent = row(webhook_rt, queued.id)
     assert (sent.status, sent.attempts, sent.error_message) == ("sent", 3, None)
@@ -324,16 +331,6 @@ def deliver_photos(harness: Harness, job_id: str) -> None:
     harness.tick_and_run()
 
 
-def make_all_due(harness: Harness) -> None:
-    """Move every pending row's next attempt to now, instead of sleeping through the backoff."""
-    with harness.registry.session() as s:
-        s.execute(
-            update(NotificationRow)
-            .where(NotificationRow.status == "pending")
-            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-
-
 def test_a_release_with_the_receiver_down_succeeds_and_is_delivered_later(
     webhook_harness: Harness, receiver: Receiver
 ):
@@ -351,12 +348,13 @@ def test_a_release_with_the_receiver_down_succeeds_and_is_delivered_later(
     assert {n.status for n in harness.registry.notifications("DOWN1")} == {"pending"}
 
     receiver.start()
-    make_all_due(harness)
+    harness.make_notifications_due()
     harness.outbox_tick()
     rows = harness.registry.notifications("DOWN1")
+    # The release's event waited behind the draft's retry, then followed in the same tick.
     assert [(n.kind, n.status, n.attempts) for n in rows] == [
         ("gallery.draft_ready", "sent", 2),
-        ("gallery.released", "sent", 2),
+        ("gallery.released", "sent", 1),
     ]
     assert all(r.verified for r in receiver.received)
     assert [r.event["type"] for r in receiver.accepted] == [
@@ -370,7 +368,9 @@ def test_a_release_with_the_receiver_down_succeeds_and_is_delivered_later(
         "image_count": 2,
         "approved_by": "Daniel",
         "expose_key": "pix-jobs/DOWN1/gallery/expose.json",
+        "sequence": rows[1].sequence,
     }
+    assert receiver.accepted[0].event["data"]["sequence"] == rows[0].sequence < rows[1].sequence
     assert harness.outbox_tick().skip_reason.skip_message.startswith("delivered 0")
 
 
@@ -408,6 +408,7 @@ def test_a_failed_notification_shows_in_the_ui_and_the_retry_job_sends_it_again(
     observed = latest.records[0].asset_observation
     assert observed is not None and observed.partition == "GONE1"
     assert observed.metadata["failed"].value == 1
+    assert f"| {failed.sequence} | failed |" in observed.metadata["notifications"].value
     assert (observed.description or "").startswith("NOT NOTIFIED")
 
     check = execute_customer_notified(harness, "GONE1")
@@ -440,13 +441,15 @@ def test_the_webhook_secret_never_appears_in_logs_metadata_run_config_or_the_reg
     harness = webhook_harness
     receiver.default = 500
     deliver_photos(harness, "KEEP1")
+    harness.make_notifications_due()  # the draft's event waits for quiet otherwise
     messages = [harness.outbox_tick().skip_reason.skip_message]  # receiver down
     receiver.start()
     assert harness.release("KEEP1").success
-    make_all_due(harness)
+    harness.make_notifications_due()
     messages.append(harness.outbox_tick().skip_reason.skip_message)  # HTTP 500
     assert any("cannot reach" in m for m in messages) and any("HTTP 500" in m for m in messages)
-    assert len(receiver.received) >= 2 and all(r.verified for r in receiver.received)
+    # The draft's event answered 500; the release's waits behind it.
+    assert receiver.received and all(r.verified for r in receiver.received)
 
     key = secret.removeprefix("whsec_")
     texts = [
@@ -508,11 +511,208 @@ def test_the_log_notifier_names_the_photo_count_only_where_the_event_has_one(
 ):
     caplog.set_level(logging.INFO, logger="pix_pipeline.notify")
     at = datetime(2026, 12, 2, tzinfo=UTC)
-    released = Notification(1, "msg_1", "J1", EventKind.RELEASED, 2, at, {"image_count": 12})
-    revoked = Notification(2, "msg_2", "J1", EventKind.REVOKED, 2, at, {"revoked_by": "Daniel"})
+    released = Notification(1, "msg_1", "J1", EventKind.RELEASED, 2, at, {"image_count": 12}, 5)
+    revoked = Notification(2, "msg_2", "J1", EventKind.REVOKED, 2, at, {"revoked_by": "D"}, 6)
     LogNotifier().notify(released)
     LogNotifier().notify(revoked)
     assert caplog.messages == [
         "gallery.released: job J1, release 2, 12 photo(s)",
         "gallery.revoked: job J1, release 2",
     ]
+
+
+# -- ordering, sequence and the draft's quiet wait --------------------------------------------
+
+
+def queue_revoke(rt: Runtime, job_id: str = "J1") -> NotificationRow:
+    rt.registry.record_revoke(
+        job_id=job_id,
+        revoked_by="Daniel",
+        note="",
+        outbox=OutboxEvent(EventKind.REVOKED.value, {"job_id": job_id, "revoked_by": "Daniel"}),
+    )
+    return rt.registry.notifications(job_id)[-1]
+
+
+def draft_changed(rt: Runtime, job_id: str, image_count: int, at: datetime) -> None:
+    """What a draft sync that changed the gallery records (domain.gallery's event)."""
+    event = OutboxEvent(
+        EventKind.DRAFT_READY.value,
+        {"job_id": job_id, "image_count": image_count, "update_pending": False},
+        quiet=DRAFT_READY_QUIET,
+        max_delay=DRAFT_READY_MAX_DELAY,
+    )
+    rt.registry.transition_gallery(job_id, GalleryEvent.DRAFT_SYNCED, event, at=at)
+
+
+def test_a_later_event_is_not_delivered_before_an_earlier_one_that_waits_for_its_retry(
+    webhook_rt: Runtime, receiver: Receiver
+):
+    receiver.answers = [500]  # the first attempt of the first event fails
+    receiver.start()
+    released = queue_release(webhook_rt)
+    revoked = queue_revoke(webhook_rt)
+    again = queue_release(webhook_rt)
+    other = queue_release(webhook_rt, "J2")
+    assert released.sequence < revoked.sequence < again.sequence
+    clock = Clock()
+
+    first = deliver_due(webhook_rt, clock=clock)
+    # J1's first event waits for its retry and holds back the rest of J1; J2 goes on.
+    assert [(a.notification_id, a.status) for a in first.attempts] == [
+        (released.id, "pending"),
+        (other.id, "sent"),
+    ]
+    clock.advance(29)
+    assert deliver_due(webhook_rt, clock=clock).attempts == []
+    clock.advance(2)
+    second = deliver_due(webhook_rt, clock=clock)
+    # Once it went out, the job's next ones follow in the same call, in order.
+    assert [(a.notification_id, a.status) for a in second.attempts] == [
+        (released.id, "sent"),
+        (revoked.id, "sent"),
+        (again.id, "sent"),
+    ]
+    j1 = [r.event for r in receiver.accepted if r.event["data"]["job_id"] == "J1"]
+    assert [(e["type"], e["data"]["release_number"]) for e in j1] == [
+        ("gallery.released", 1),
+        ("gallery.revoked", 1),
+        ("gallery.released", 2),
+    ]
+    sequences = [e["data"]["sequence"] for e in j1]
+    assert sequences == [released.sequence, revoked.sequence, again.sequence]
+    assert sequences == sorted(set(sequences))
+    # The retried attempt carried the same sequence and webhook-id as the failed one.
+    tries = [r for r in receiver.received if r.headers["webhook-id"] == released.webhook_id]
+    assert [(r.status, r.event["data"]["sequence"]) for r in tries] == [
+        (500, released.sequence),
+        (200, released.sequence),
+    ]
+
+
+def test_an_event_that_failed_for_good_no_longer_holds_back_the_later_ones(
+    webhook_rt: Runtime, receiver: Receiver
+):
+    receiver.answers = [410]
+    receiver.start()
+    released = queue_release(webhook_rt)
+    revoked = queue_revoke(webhook_rt)
+    report = deliver_due(webhook_rt, clock=Clock())
+    assert [(a.notification_id, a.status) for a in report.attempts] == [
+        (released.id, "failed"),
+        (revoked.id, "sent"),
+    ]
+    assert [r.event["type"] for r in receiver.accepted] == ["gallery.revoked"]
+
+
+def test_sequences_grow_per_job_and_a_restored_outbox_does_not_hand_one_out_again(
+    webhook_rt: Runtime,
+):
+    registry = webhook_rt.registry
+    backup = queue_release(webhook_rt)  # the state a backup holds
+    after = [queue_revoke(webhook_rt), queue_release(webhook_rt)]  # sent, then the disk died
+    assert backup.sequence < after[0].sequence < after[1].sequence
+    assert backup.sequence >= int(backup.created_at.timestamp() * 1000)
+    # Restoring the backup: the outbox and the job's counter as they were.
+    with registry.session() as s:
+        s.execute(delete(NotificationRow).where(NotificationRow.id != backup.id))
+        s.execute(
+            update(JobRow)
+            .where(JobRow.job_id == "J1")
+            .values(notification_sequence=backup.sequence, release_count=1)
+        )
+    # The first event after the restore, which takes longer than a second.
+    registry.transition_gallery(
+        "J1",
+        GalleryEvent.REVOKE,
+        OutboxEvent(EventKind.REVOKED.value, {"job_id": "J1"}),
+        at=datetime.now(UTC) + timedelta(seconds=1),
+    )
+    restored = registry.notifications("J1")[-1]
+    assert restored.kind == "gallery.revoked"
+    assert restored.sequence > max(r.sequence for r in after)
+
+
+def test_quick_draft_changes_give_one_draft_ready_due_a_minute_after_the_last(
+    webhook_rt: Runtime, receiver: Receiver
+):
+    receiver.start()
+    webhook_rt.registry.apply_changes(JobChanges("J1", new=[]))
+    t0 = datetime.now(UTC)
+    for seconds, count in ((0, 3), (20, 2), (45, 3)):  # hide, show, hide
+        draft_changed(webhook_rt, "J1", count, t0 + timedelta(seconds=seconds))
+    [waiting] = webhook_rt.registry.notifications("J1")
+    assert as_utc(waiting.next_attempt_at) == t0 + timedelta(seconds=105)
+    assert deliver_due(webhook_rt, clock=lambda: t0 + timedelta(seconds=104)).attempts == []
+    sent = deliver_due(webhook_rt, clock=lambda: t0 + timedelta(seconds=105))
+    assert [a.status for a in sent.attempts] == ["sent"]
+    [event] = [r.event for r in receiver.accepted]
+    assert event["type"] == "gallery.draft_ready"
+    assert event["data"]["image_count"] == 3 and event["data"]["sequence"] == waiting.sequence
+    # A change after it went out is a new event, later in the job's sequence.
+    draft_changed(webhook_rt, "J1", 2, t0 + timedelta(seconds=200))
+    first, second = webhook_rt.registry.notifications("J1")
+    assert second.sequence > first.sequence and second.status == "pending"
+
+
+def test_a_draft_that_keeps_changing_is_announced_ten_minutes_after_its_first_change(
+    webhook_rt: Runtime, receiver: Receiver
+):
+    receiver.start()
+    webhook_rt.registry.apply_changes(JobChanges("J1", new=[]))
+    t0 = datetime.now(UTC)
+    for seconds in range(0, 660, 30):  # a change every 30 s for 11 minutes
+        at = t0 + timedelta(seconds=seconds)
+        draft_changed(webhook_rt, "J1", seconds, at)
+        deliver_due(webhook_rt, clock=lambda at=at: at)
+    # Sent at 10 minutes with what the draft held then; the change after it waits anew.
+    assert [r.event["data"]["image_count"] for r in receiver.accepted] == [600]
+    sent, waiting = webhook_rt.registry.notifications("J1")
+    assert as_utc(sent.sent_at) == t0 + timedelta(minutes=10)
+    assert waiting.payload["image_count"] == 630
+    assert as_utc(waiting.next_attempt_at) == t0 + timedelta(seconds=690)
+
+
+def test_a_release_ends_the_drafts_quiet_wait_and_goes_out_after_it(
+    webhook_rt: Runtime, receiver: Receiver
+):
+    receiver.start()
+    webhook_rt.registry.apply_changes(JobChanges("J1", new=[]))
+    draft_changed(webhook_rt, "J1", 4, datetime.now(UTC))
+    released = webhook_rt.registry.record_release(
+        job_id="J1", approved_by="Daniel", note="", payload={"job_id": "J1"}
+    )
+    report = deliver_due(webhook_rt, clock=Clock())
+    assert [a.kind for a in report.attempts] == ["gallery.draft_ready", "gallery.released"]
+    assert [r.event["data"]["sequence"] for r in receiver.accepted][-1] == released.sequence
+
+
+# One database: this proves the path from the desk's action; the tests above run the outbox
+# on both.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_quick_hides_on_the_desk_give_one_draft_ready_event(
+    webhook_harness: Harness, receiver: Receiver
+):
+    harness = webhook_harness
+    receiver.start()
+    deliver_photos(harness, "HIDE1")
+    harness.make_notifications_due()
+    harness.outbox_tick()  # the draft's first event
+    assert [r.event["data"]["image_count"] for r in receiver.accepted] == [2]
+    photo_id = harness.registry.images_of_job("HIDE1")[0].image_id
+    rt = build_runtime(load_settings())
+    try:
+        for hidden in (True, False, True):  # Daniel's quick clicks
+            assert hide_photo(rt, "HIDE1", photo_id, hidden=hidden, by="Daniel")
+        [_, waiting] = harness.registry.notifications("HIDE1")
+        clock = Clock()
+        assert deliver_due(rt, clock=clock).attempts == []  # quiet for a minute
+        clock.advance(60)
+        assert [a.notification_id for a in deliver_due(rt, clock=clock).attempts] == [waiting.id]
+        clock.advance(3600)
+        assert deliver_due(rt, clock=clock).attempts == []
+    finally:
+        rt.close()
+    drafts = [r.event for r in receiver.accepted if r.event["type"] == "gallery.draft_ready"]
+    assert [e["data"]["image_count"] for e in drafts] == [2, 1]
+    assert drafts[0]["data"]["sequence"] < drafts[1]["data"]["sequence"]

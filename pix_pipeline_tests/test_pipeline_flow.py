@@ -305,7 +305,9 @@ def test_release_makes_the_gallery_customer_visible_and_notifies_once(
     harness.tick_and_run()
     assert harness.registry.get_job(JOB).gallery_visibility == "internal"
 
-    harness.outbox_tick()  # the draft's gallery.draft_ready
+    harness.make_notifications_due()  # the draft's gallery.draft_ready, past its quiet wait
+    harness.outbox_tick()
+    assert [n.kind for n in RecordingNotifier.delivered] == ["gallery.draft_ready"]
     RecordingNotifier.delivered.clear()
 
     result = harness.release(JOB, approved_by="Daniel", note="Looks good")

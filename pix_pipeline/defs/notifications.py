@@ -53,9 +53,27 @@ def _outcome(rt: Runtime, job_id: str) -> tuple[bool, str, dict[str, Any]]:
         "failed": len(failed),
         "queued": len(waiting),
         "notifications": markdown_table(
-            ["id", "type", "release", "status", "attempts", "last error", "sent / next attempt"],
             [
-                (v.id, v.kind, v.release_number, v.status, v.attempts, v.last_error, _when(v))
+                "id",
+                "type",
+                "release",
+                "sequence",
+                "status",
+                "attempts",
+                "last error",
+                "sent / next attempt",
+            ],
+            [
+                (
+                    v.id,
+                    v.kind,
+                    v.release_number,
+                    v.sequence,
+                    v.status,
+                    v.attempts,
+                    v.last_error,
+                    _when(v),
+                )
                 for v in views
             ],
         ),

@@ -7,6 +7,7 @@ route; images are resolved from the registry, never from the URL's path.
 
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,9 +157,12 @@ async def login(request: Request) -> Response:
     wait = desk.throttle.wait_seconds(client)
     if wait > 0:
         # Locked: the password is not even looked at, right or wrong.
-        message = words.T.login_slowed.format(seconds=int(wait) + 1)
-        context = {"next": target, "error": message}
-        return desk.render(request, "login.html", context, status_code=429)
+        # Whole seconds, rounded up: trying again after Retry-After always gets through.
+        seconds = math.ceil(wait)
+        context = {"next": target, "error": words.login_slowed_text(seconds)}
+        answer = desk.render(request, "login.html", context, status_code=429)
+        answer.headers["retry-after"] = str(seconds)
+        return answer
     user_ok = same_password(_text(form, "user", 200), desk.settings.user)
     password_ok = same_password(str(form.get("password", "")), desk.password)
     if not (user_ok and password_ok):

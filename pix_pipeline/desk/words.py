@@ -26,7 +26,7 @@ class T:
     password = "Passwort"
     login_button = "Anmelden"
     login_failed = "Benutzer oder Passwort stimmt nicht."
-    login_slowed = "Zu viele Fehlversuche. Bitte in {seconds} Sekunden erneut versuchen."
+    login_slowed = "Zu viele Fehlversuche. Bitte in {wait} erneut versuchen."
     login_needed = "Bitte melden Sie sich an."
     # jobs list
     jobs_title = "Aufträge"
@@ -140,6 +140,16 @@ GALLERY_STATUS = _frozen(
 )
 # A released gallery that matches the pipeline is no draft any more: said so to Daniel.
 RELEASED_CURRENT = "freigegeben, aktuell"
+
+
+def seconds_text(seconds: int) -> str:
+    """A wait in whole seconds as a German sentence needs it: 1 Sekunde, 5 Sekunden (with a
+    no-break space, so a line never ends between number and unit)."""
+    return f"{seconds}\u00a0Sekunde" if seconds == 1 else f"{seconds}\u00a0Sekunden"
+
+
+def login_slowed_text(seconds: int) -> str:
+    return T.login_slowed.format(wait=seconds_text(seconds))
 
 
 def gallery_status_text(status: str, visibility: str) -> str:

@@ -33,7 +33,7 @@ from pix_pipeline.domain.models import (
     ImageMeta,
     ImageStatus,
 )
-from pix_pipeline.notify.events import EventKind
+from pix_pipeline.notify.events import DRAFT_READY_MAX_DELAY, DRAFT_READY_QUIET, EventKind
 from pix_pipeline.registry.repository import OutboxEvent
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime, on_workers
@@ -319,6 +319,8 @@ def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxE
             "update_pending": update_pending,
             "expose_key": layout.gallery_expose_key(job_id),
         },
+        quiet=DRAFT_READY_QUIET,
+        max_delay=DRAFT_READY_MAX_DELAY,
     )
 
 

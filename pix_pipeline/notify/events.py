@@ -1,7 +1,7 @@
 """What the outbox holds: event kinds, row states, and one event as a notifier receives it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -14,6 +14,13 @@ class EventKind(StrEnum):
     DRAFT_READY = (
         "gallery.draft_ready"  # a draft is ready for review for the first time, or changed
     )
+
+
+# gallery.draft_ready is due this long after the last change of the draft, so a few quick
+# clicks (hide, show, hide) give one event ...
+DRAFT_READY_QUIET = timedelta(seconds=60)
+# ... but at most this long after the first change, so steady work still reports.
+DRAFT_READY_MAX_DELAY = timedelta(minutes=10)
 
 
 class NotificationStatus(StrEnum):
@@ -33,13 +40,16 @@ class Notification:
     release_number: int
     created_at: datetime
     payload: dict[str, Any]
+    # Larger is later within the job; never reused. Receivers order a job's events by it.
+    sequence: int
 
     def body(self) -> dict[str, Any]:
-        """The webhook body: `{"type", "timestamp", "data"}` (Standard Webhooks' shape)."""
+        """The webhook body: `{"type", "timestamp", "data"}` (Standard Webhooks' shape); `data`
+        carries the job's `sequence` next to its `job_id`."""
         return {
             "type": self.kind,
             "timestamp": self.created_at.isoformat().replace("+00:00", "Z"),
-            "data": self.payload,
+            "data": {**self.payload, "sequence": self.sequence},
         }
 
 

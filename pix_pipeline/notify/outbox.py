@@ -6,6 +6,9 @@ accepts it (2xx: `sent`, never again), refuses it for good (4xx other than 408 a
 PIX_NOTIFY_MAX_ATTEMPTS attempts failed. Between attempts it waits PIX_NOTIFY_BACKOFF_SECONDS,
 doubling each time, at most an hour. Given-up rows are `failed`; `retry_notification` starts
 them again. Nothing here raises because a receiver is down.
+
+Each job's rows are attempted in the order of their `sequence`: none while an earlier one of
+the job is pending (failed rows no longer hold the job back).
 """
 
 import time
@@ -46,6 +49,7 @@ def as_notification(row: NotificationRow) -> Notification:
         release_number=row.release_number,
         created_at=as_utc(row.created_at),
         payload=dict(row.payload),
+        sequence=row.sequence,
     )
 
 
@@ -85,9 +89,11 @@ class DeliveryReport:
 
 def _attempt(rt: Runtime, row: NotificationRow, now: datetime) -> Attempt | None:
     """One attempt at `row`; None when another deliverer took it first."""
-    if not rt.registry.claim_notification(row.id, row.attempts, now, now + CLAIM_LEASE):
+    claimed = rt.registry.claim_notification(row.id, row.attempts, now, now + CLAIM_LEASE)
+    if claimed is None:
         return None
-    attempt = row.attempts + 1
+    row = claimed
+    attempt = row.attempts
     try:
         rt.notifier.notify(as_notification(row))
     except DeliveryFailed as exc:
@@ -122,15 +128,27 @@ def deliver_due(
     limit: int = BATCH,
     time_budget_seconds: float = TIME_BUDGET_SECONDS,
 ) -> DeliveryReport:
-    """One attempt at each due row (up to `limit`, within the time budget), oldest first."""
+    """One attempt at each due row (up to `limit`, within the time budget), oldest first.
+
+    A job's rows go one at a time, in sequence order: a row is due only once no earlier row
+    of its job is pending. After a round of attempts the due rows are read again, so a job's
+    next row follows at once when its predecessor was sent or failed for good, while a row
+    waiting for its retry holds back the rest of its job.
+    """
     report = DeliveryReport()
     started = time.monotonic()
-    for row in rt.registry.due_notifications(clock(), limit):
-        if time.monotonic() - started > time_budget_seconds:
-            break  # the rest is still due: the next call takes it
-        outcome = _attempt(rt, row, clock())
-        if outcome is not None:
-            report.attempts.append(outcome)
+    tried = 0
+    while tried < limit:
+        rows = rt.registry.due_notifications(clock(), limit - tried)
+        if not rows:
+            break
+        for row in rows:
+            if time.monotonic() - started > time_budget_seconds:
+                return report  # the rest is still due: the next call takes it
+            tried += 1
+            outcome = _attempt(rt, row, clock())
+            if outcome is not None:
+                report.attempts.append(outcome)
     return report
 
 
@@ -142,6 +160,7 @@ class NotificationView:
     job_id: str
     kind: str
     release_number: int
+    sequence: int
     webhook_id: str
     status: str
     attempts: int
@@ -163,6 +182,7 @@ def _view(row: NotificationRow) -> NotificationView:
         job_id=row.job_id,
         kind=row.kind,
         release_number=row.release_number,
+        sequence=row.sequence,
         webhook_id=row.webhook_id,
         status=row.status,
         attempts=row.attempts,

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from pix_pipeline.domain.gallery_state import (
     ConcurrentTransition,
@@ -156,41 +156,133 @@ class ListingState:
 
 @dataclass(frozen=True)
 class OutboxEvent:
-    """An event to queue in the transaction of the change it announces."""
+    """An event to queue in the transaction of the change it announces.
+
+    With `quiet`, the event is due that long after the change, and a further change of the
+    same kind within the wait is merged into it (the newer payload wins, the wait starts
+    again), but it is due at most `max_delay` after the first change it sums up.
+    """
 
     kind: str
     payload: dict[str, Any]
+    quiet: timedelta | None = None
+    max_delay: timedelta | None = None
+
+
+def _next_sequence(session: Session, job_id: str, now: datetime) -> int:
+    """The job's next event sequence: one more than its last, and at least `now` in
+    milliseconds since 1970.
+
+    The job row's counter is updated in the enqueueing transaction, so concurrent writers
+    take turns on its row lock. The clock floor keeps a restored backup from handing out a
+    number again: events sent after the backup was taken are gone from the restored outbox,
+    but their numbers are below the time of any event queued after the restore.
+    """
+    floor = int(now.timestamp() * 1000)
+    following = JobRow.notification_sequence + 1
+    session.execute(
+        update(JobRow)
+        .where(JobRow.job_id == job_id)
+        .values(notification_sequence=case((following > floor, following), else_=floor))
+        .execution_options(synchronize_session=False)
+    )
+    return int(
+        session.execute(
+            select(JobRow.notification_sequence).where(JobRow.job_id == job_id)
+        ).scalar_one()
+    )
+
+
+def _merge_into_waiting(
+    session: Session, job_id: str, event: OutboxEvent, now: datetime
+) -> NotificationRow | None:
+    """Fold a quiet event into the job's newest row when that row is the same kind and has
+    not been attempted yet; None when there is no such row (or a deliverer just took it)."""
+    assert event.quiet is not None
+    newest = session.execute(
+        select(NotificationRow)
+        .where(NotificationRow.job_id == job_id)
+        .order_by(NotificationRow.sequence.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if newest is None or newest.kind != event.kind:
+        return None
+    due = now + event.quiet
+    if event.max_delay is not None:
+        due = min(due, as_utc(newest.created_at) + event.max_delay)
+    # Compare-and-set against a deliverer's claim, which counts the attempt first.
+    merged = cast(
+        CursorResult[Any],
+        session.execute(
+            update(NotificationRow)
+            .where(
+                NotificationRow.id == newest.id,
+                NotificationRow.status == "pending",
+                NotificationRow.attempts == 0,
+            )
+            .values(
+                payload={**event.payload, "release_number": newest.release_number},
+                next_attempt_at=due,
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if merged.rowcount != 1:
+        return None
+    session.expire(newest)
+    session.refresh(newest)
+    return newest
 
 
 def _queue_event(
     session: Session, job_id: str, event: OutboxEvent, now: datetime
 ) -> NotificationRow:
-    """Add one outbox row for the job's current release, due at once."""
+    """Add one outbox row for the job's current release (or merge a quiet event into the
+    waiting one), in the caller's transaction."""
+    if event.quiet is not None:
+        merged = _merge_into_waiting(session, job_id, event, now)
+        if merged is not None:
+            return merged
+    # A later event ends the quiet wait of earlier ones: they go first, and at once.
+    session.execute(
+        update(NotificationRow)
+        .where(
+            NotificationRow.job_id == job_id,
+            NotificationRow.status == "pending",
+            NotificationRow.attempts == 0,
+            NotificationRow.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
     release_number = session.execute(
         select(JobRow.release_count).where(JobRow.job_id == job_id)
     ).scalar_one()
-    last = session.execute(
-        select(func.max(NotificationRow.sequence)).where(
-            NotificationRow.job_id == job_id,
-            NotificationRow.kind == event.kind,
-            NotificationRow.release_number == release_number,
-        )
-    ).scalar_one_or_none()
     row = NotificationRow(
         job_id=job_id,
         kind=event.kind,
         release_number=release_number,
-        sequence=0 if last is None else last + 1,
+        sequence=_next_sequence(session, job_id, now),
         webhook_id=f"msg_{uuid.uuid4().hex}",
         payload={**event.payload, "release_number": release_number},
         status="pending",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=now + event.quiet if event.quiet is not None else now,
         created_at=now,
     )
     session.add(row)
     session.flush()
     return row
+
+
+def _earlier_pending(row: type[NotificationRow]) -> Any:
+    """EXISTS a pending row of the same job with a smaller sequence: it goes first."""
+    earlier = aliased(NotificationRow)
+    return exists().where(
+        earlier.job_id == row.job_id,
+        earlier.status == "pending",
+        earlier.sequence < row.sequence,
+    )
 
 
 def as_utc(moment: datetime | None) -> Any:
@@ -702,16 +794,22 @@ class Registry:
     # -- release ------------------------------------------------------------------------
 
     def transition_gallery(
-        self, job_id: str, event: GalleryEvent, outbox: OutboxEvent | None = None, **values: Any
+        self,
+        job_id: str,
+        event: GalleryEvent,
+        outbox: OutboxEvent | None = None,
+        *,
+        at: datetime | None = None,
+        **values: Any,
     ) -> tuple[GalleryState, GalleryState]:
         """Move the job's gallery by `event` (and set `values`); returns (before, after).
 
-        `outbox`, when given, is queued in the same transaction.
+        `outbox`, when given, is queued in the same transaction, as happening `at` (now).
         """
         with self.session() as s:
             moved = _transition(s, job_id, event, values)
             if outbox is not None:
-                _queue_event(s, job_id, outbox, utcnow())
+                _queue_event(s, job_id, outbox, at or utcnow())
             return moved
 
     def record_release(
@@ -784,13 +882,15 @@ class Registry:
             return list(s.scalars(stmt.order_by(NotificationRow.id).limit(limit)))
 
     def due_notifications(self, now: datetime, limit: int) -> list[NotificationRow]:
-        """Pending rows whose next attempt is due, the longest-waiting first."""
+        """Pending rows whose next attempt is due and that no earlier pending row of their job
+        holds back, the longest-waiting first (so at most one per job)."""
         with self.session() as s:
             stmt = (
                 select(NotificationRow)
                 .where(
                     NotificationRow.status == "pending",
                     NotificationRow.next_attempt_at <= now,
+                    ~_earlier_pending(NotificationRow),
                 )
                 .order_by(NotificationRow.next_attempt_at, NotificationRow.id)
                 .limit(limit)
@@ -799,11 +899,14 @@ class Registry:
 
     def claim_notification(
         self, notification_id: int, attempts_seen: int, now: datetime, lease_until: datetime
-    ) -> bool:
-        """Take a due row for one attempt (compare-and-set on its attempt count).
+    ) -> NotificationRow | None:
+        """Take a due row for one attempt (compare-and-set on its attempt count); the row as
+        claimed, or None when it is not due any more or another deliverer took it.
 
         The attempt counts from here, and the row is not due again before `lease_until`: a
         second deliverer cannot take it meanwhile, and a crashed one leaves it due later.
+        The row is read back in the claiming transaction, so the attempt sends what a merge
+        of a quiet event wrote before the claim.
         """
         with self.session() as s:
             result = s.execute(
@@ -812,14 +915,21 @@ class Registry:
                     NotificationRow.id == notification_id,
                     NotificationRow.status == "pending",
                     NotificationRow.attempts == attempts_seen,
+                    NotificationRow.next_attempt_at <= now,
+                    ~_earlier_pending(NotificationRow),
                 )
                 .values(
                     attempts=attempts_seen + 1,
                     last_attempt_at=now,
                     next_attempt_at=lease_until,
                 )
+                .execution_options(synchronize_session=False)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            return s.execute(
+                select(NotificationRow).where(NotificationRow.id == notification_id)
+            ).scalar_one()
 
     def finish_attempt(
         self,

@@ -67,6 +67,9 @@ class JobRow(Base):
     # When more than half of the job's files were first seen missing at once: their removal
     # is held for PIX_REMOVAL_HOLD_MINUTES from here (None: nothing held).
     removal_hold_since: Mapped[datetime | None] = mapped_column()
+    # The `sequence` of the job's newest outbox event; the next one takes this + 1 or the
+    # time in milliseconds, whichever is larger (see registry.repository._next_sequence).
+    notification_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -151,8 +154,9 @@ class NotificationRow(Base):
     kind: Mapped[str] = mapped_column(String(64))
     # The release the event belongs to (for gallery.draft_ready: the last one, 0 before any).
     release_number: Mapped[int] = mapped_column(Integer)
-    # Several events of one kind for one release (draft changes) count up from 0.
-    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Orders the job's events: larger is later, never reused (not even after a restore), with
+    # gaps. Sent in the body; the deliverer sends a job's events in this order.
+    sequence: Mapped[int] = mapped_column(BigInteger)
     # The `webhook-id` header: the same on every attempt, so receivers can drop repeats.
     webhook_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -165,9 +169,9 @@ class NotificationRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (
-        UniqueConstraint(
-            "job_id", "kind", "release_number", "sequence", name="uq_notifications_event"
-        ),
+        UniqueConstraint("job_id", "sequence", name="uq_notifications_job_sequence"),
         UniqueConstraint("webhook_id", name="uq_notifications_webhook_id"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
+        # "Is an earlier row of this job pending?", asked for every due row.
+        Index("ix_notifications_job_pending", "job_id", "status", "sequence"),
     )

@@ -123,6 +123,36 @@ def test_repeated_wrong_passwords_are_slowed_down_per_client(rig: Rig):
     assert attempt("10.0.0.1", "wrong") == 401
 
 
+def test_a_locked_login_says_when_to_try_again_in_its_header_and_in_german(rig: Rig):
+    now = [1000.0]
+    throttle = LoginThrottle(free=0, clock=lambda: now[0])
+    client = desk_client(rig.settings, rig.runtime, throttle, client=("10.0.0.9", 50000))
+
+    def attempt(password: str) -> httpx.Response:
+        page = client.get("/login")
+        data = {"user": USER, "password": password, "csrftoken": csrf(page.text)}
+        return client.post("/login", data=data, follow_redirects=False)
+
+    assert attempt("wrong").status_code == 401  # locked for 1 s
+    one = attempt(PASSWORD)
+    assert (one.status_code, one.headers["retry-after"]) == (429, "1")
+    assert "Bitte in 1\u00a0Sekunde erneut versuchen." in one.text
+    now[0] += 0.4
+    assert attempt(PASSWORD).headers["retry-after"] == "1"  # 0.6 s left: rounded up
+    now[0] += 0.6
+    assert attempt("wrong").status_code == 401  # locked for 2 s
+    now[0] += 1
+    assert attempt("wrong").status_code == 429  # not counted while locked
+    now[0] += 1
+    assert attempt("wrong").status_code == 401  # locked for 4 s
+    now[0] += 0.5
+    four = attempt(PASSWORD)
+    assert (four.status_code, four.headers["retry-after"]) == (429, "4")
+    assert "Bitte in 4\u00a0Sekunden erneut versuchen." in four.text
+    now[0] += int(four.headers["retry-after"])  # waiting as told is enough
+    assert attempt(PASSWORD).status_code == 303
+
+
 def test_the_session_cookie_is_httponly_and_samesite(rig: Rig):
     page = rig.client.get("/login")
     done = rig.client.post(

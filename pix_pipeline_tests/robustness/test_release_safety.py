@@ -225,6 +225,7 @@ def test_a_release_whose_notification_fails_succeeds_and_the_outbox_delivers_it_
         try:
             deliver_two_photos(harness, "MAIL1")
             FailsOnceNotifier.attempts = 1  # the draft's event goes out at once
+            harness.make_notifications_due()
             harness.outbox_tick()
             assert kinds(harness, "MAIL1") == ["gallery.draft_ready"]
             assert harness.registry.notifications("MAIL1")[0].status == "sent"
