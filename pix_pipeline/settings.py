@@ -25,6 +25,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from pix_pipeline.imaging.rendition import MetadataRule
+
 StorageBackend = Literal["local", "s3"]
 T = TypeVar("T")
 
@@ -106,6 +108,7 @@ class Settings:
     stuck_pending_minutes: float
     privacy: PrivacyThresholds
     notify: NotifySettings = NotifySettings()
+    customer_metadata: MetadataRule = MetadataRule.MINIMAL
 
 
 # name -> (default shown in docs, description); docs/operations.md and .env.example mirror
@@ -222,6 +225,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " (twice at most) for the text detector.",
     ),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
+    "PIX_CUSTOMER_METADATA": (
+        "minimal",
+        "Metadata in customer copies: `minimal` (orientation, artist, copyright, capture date,"
+        " colour space), `none` (orientation only) or `original` (all, but no hidden pictures"
+        " once redacted).",
+    ),
     "PIX_DESK_HOST": (
         "127.0.0.1",
         "Address the review desk listens on; any other than loopback needs PIX_DESK_PASSWORD.",
@@ -503,7 +512,18 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         ),
         privacy=_parse_privacy(get),
         notify=_parse_notify(get, env, webhook=notifier == "webhook"),
+        customer_metadata=_parse_metadata_rule(get("PIX_CUSTOMER_METADATA", "minimal")),
     )
+
+
+def _parse_metadata_rule(raw: str) -> MetadataRule:
+    try:
+        return MetadataRule(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(repr(r.value) for r in MetadataRule)
+        raise SettingsError(
+            f"PIX_CUSTOMER_METADATA must be one of {choices}, got {raw!r}"
+        ) from None
 
 
 # Standard Webhooks secrets are 24 to 64 random bytes, base64 after the `whsec_` prefix.

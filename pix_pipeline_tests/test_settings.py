@@ -246,3 +246,16 @@ def test_the_proxy_user_counts_only_when_trusted_on_loopback_and_well_formed():
     assert proxy_user(twice, trusted=True) is None
     for odd in ("", "a b", "x\x00", "<script>", "a" * 65):
         assert proxy_user(scope("127.0.0.1", ("X-Pix-Proxy-User", odd)), trusted=True) is None
+
+
+def test_the_customer_metadata_rule_defaults_to_minimal_and_names_a_bad_value(tmp_path: Path):
+    from pix_pipeline.imaging.rendition import MetadataRule
+
+    assert load_settings({}, cwd=tmp_path).customer_metadata is MetadataRule.MINIMAL
+    chosen = load_settings({"PIX_CUSTOMER_METADATA": " None "}, cwd=tmp_path)
+    assert chosen.customer_metadata is MetadataRule.NONE
+    with pytest.raises(
+        SettingsError,
+        match="PIX_CUSTOMER_METADATA must be one of 'minimal', 'none', 'original', got 'all'",
+    ):
+        load_settings({"PIX_CUSTOMER_METADATA": "all"}, cwd=tmp_path)
