@@ -54,6 +54,14 @@ DELIVERY = {
     ("add_constraint", "notifications", "uq_notifications_webhook_id"),
     ("remove_constraint", "notifications", "uq_notifications_release"),
 }
+REDACTIONS = {
+    ("add_table", "redactions", ""),
+    ("add_index", "redactions", "ix_redactions_image_id"),
+    ("add_index", "redactions", "ix_redactions_job_id"),
+    ("add_column", "images", "gallery_redactions"),
+    ("add_column", "images", "gallery_rendition"),
+    ("add_column", "images", "rendition_error"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -77,7 +85,9 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
     for diff in diffs:
         # Column diffs are tuples, (add_column, schema, table, column); index diffs carry
         # the Index. Anything else (modify_* lists) is kept whole so it fails the test.
-        if isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
+        if isinstance(diff, tuple) and diff[0] == "add_table":
+            out.add((diff[0], diff[1].name, ""))
+        elif isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
             out.add((diff[0], diff[2], diff[3].name))
         elif isinstance(diff, tuple) and diff[0] in (
             "add_index",
@@ -109,24 +119,35 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0008"]
+    assert versions(engine) == [head_revision()] == ["0009"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
     assert (
         schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+        == JOB_ACTIVITY
+        | LISTING_HASH
+        | FOLDER_STAMP
+        | REVOKE
+        | HOLD
+        | DELIVERY
+        | REVIEW
+        | REDACTIONS
     )
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert schema_diff(engine) == (
+        LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | REDACTIONS
+    )
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | REDACTIONS
     migrate_to(engine, "0006")
-    assert schema_diff(engine) == DELIVERY | REVIEW
+    assert schema_diff(engine) == DELIVERY | REVIEW | REDACTIONS
     migrate_to(engine, "0007")
-    assert schema_diff(engine) == REVIEW
+    assert schema_diff(engine) == REVIEW | REDACTIONS
+    migrate_to(engine, "0008")
+    assert schema_diff(engine) == REDACTIONS
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
@@ -135,7 +156,14 @@ def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
         command.downgrade(alembic_config(conn), "0001")
     assert (
         schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+        == JOB_ACTIVITY
+        | LISTING_HASH
+        | FOLDER_STAMP
+        | REVOKE
+        | HOLD
+        | DELIVERY
+        | REVIEW
+        | REDACTIONS
     )
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pix_pipeline.desk import words
-from pix_pipeline.domain.release import Refusal, release_gallery
+from pix_pipeline.domain.release import REDACTIONS_TO_CONFIRM, Refusal, release_gallery
 from pix_pipeline.domain.review import release_check
 from pix_pipeline.notify.outbox import deliver_due
 from pix_pipeline.registry.repository import JobChanges, NewImage
@@ -216,7 +216,10 @@ def test_checked_findings_stop_blocking_until_the_photo_changes(rig: Rig):
     rig.harness.tick()
     assert rig.harness.run(JOB).success
     again = release_check(rig.runtime, JOB, approved_by="Daniel", acknowledged=False)
-    assert again.refusal is Refusal.UNCHECKED_FINDINGS and again.findings == {"face.jpg": ["faces"]}
+    # The face was made unrecognisable by the default policy, for the old file: the new one
+    # waits until Daniel confirms that redaction.
+    assert again.refusal is Refusal.UNCHECKED_FINDINGS
+    assert again.findings == {"face.jpg": [REDACTIONS_TO_CONFIRM]}
 
 
 def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
