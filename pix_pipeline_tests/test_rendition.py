@@ -448,3 +448,54 @@ def test_a_copy_without_exif_gets_none_and_keeps_its_pixels():
 def test_the_renderer_has_a_version_for_gallery_fingerprints():
     assert isinstance(RENDITION_VERSION, int) and RENDITION_VERSION >= 1
     assert {rule.value for rule in MetadataRule} == {"minimal", "none", "original"}
+
+
+# --- the project's own detectors on a redacted copy --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def privacy_checks():
+    from pix_pipeline.analysis.local.privacy import LocalPrivacyChecks
+    from pix_pipeline.settings import PrivacyThresholds
+
+    return LocalPrivacyChecks(PrivacyThresholds())
+
+
+def street_scene() -> Image.Image:
+    """A real face (scikit-image's astronaut) and a house number on a plaque beside it."""
+    from PIL import ImageFont
+
+    from pix_pipeline_tests.images import astronaut_photo
+
+    scene = astronaut_photo()
+    draw = ImageDraw.Draw(scene)
+    draw.rectangle((1800, 330, 2160, 620), fill=(245, 245, 240), outline=(30, 30, 30), width=6)
+    font = ImageFont.load_default(size=230)
+    draw.text((1980, 475), "17", font=font, fill=(15, 15, 15), anchor="mm")
+    return scene
+
+
+def test_the_projects_detectors_find_nothing_in_the_redacted_areas_of_a_copy(privacy_checks):
+    from pix_pipeline.imaging.thumbnails import make_previews, open_preview
+
+    def preview(data: bytes) -> Image.Image:
+        return open_preview(make_previews(data, 150_000_000).large_jpeg)
+
+    def crop(image: Image.Image, box: Box) -> Image.Image:
+        w, h = image.size
+        return image.crop(area_pixels(box, (w, h)))
+
+    # Stored rotated, as a phone held upright stores it: the areas are found upright.
+    data = camera_jpeg(street_scene().transpose(Image.Transpose.ROTATE_90), orientation=6)
+    before = preview(data)
+    faces = [d.box for d in privacy_checks.find_faces(before).items if d.box is not None]
+    lines = privacy_checks.reader.read(before)
+    assert len(faces) == 1 and [line.text for line in lines] == ["17"]
+    areas = [*faces, lines[0].box]
+
+    copy = preview(render_customer_copy(data, areas, MINIMAL))
+    after = privacy_checks.analyze(copy)
+    assert after.faces.items == [] and after.text.items == []
+    for box in areas:
+        assert privacy_checks.reader.read(crop(copy, box)) == []
+        assert privacy_checks.faces.detect(crop(copy, box)) == []
