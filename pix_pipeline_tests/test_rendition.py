@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, JpegImagePlugin
 
 from pix_pipeline.domain.models import Box
+from pix_pipeline.imaging.decode import read_info
 from pix_pipeline.imaging.rendition import (
     RENDITION_VERSION,
     MetadataRule,
@@ -404,6 +405,11 @@ def decodes(data: bytes) -> np.ndarray | None:
         return None
 
 
+def orientation(data: bytes) -> int:
+    """The orientation the pipeline reads (and makes its upright previews with)."""
+    return read_info(data, 10**9).orientation
+
+
 def test_corrupt_files_give_a_valid_copy_or_a_rendition_error_never_another_exception():
     """A camera file cut off or overwritten at random places in its headers: each copy either
     decodes as the damaged original does (no areas: its scan data is copied as it came, which
@@ -412,11 +418,13 @@ def test_corrupt_files_give_a_valid_copy_or_a_rendition_error_never_another_exce
     rng = random.Random(24)
     header_end = camera.index(b"\xff\xda", camera.index(b"\xff\xd9") + 2)
     variants = [camera[:cut] for cut in rng.sample(range(len(camera)), 30)]
-    for _ in range(60):
-        spoiled = bytearray(camera)
-        for _ in range(rng.randint(1, 4)):
-            spoiled[rng.randrange(2, header_end)] = rng.randrange(256)
-        variants.append(bytes(spoiled))
+    exif_at = camera.index(b"Exif\x00\x00")
+    for low, high in ((2, header_end), (exif_at, exif_at + 200)):  # anywhere; in IFD0
+        for _ in range(50):
+            spoiled = bytearray(camera)
+            for _ in range(rng.randint(1, 4)):
+                spoiled[rng.randrange(low, high)] = rng.randrange(256)
+            variants.append(bytes(spoiled))
     outcomes = {"copied": 0, "redacted": 0, "refused": 0}
     for data in variants:
         original = decodes(data)
@@ -428,6 +436,8 @@ def test_corrupt_files_give_a_valid_copy_or_a_rendition_error_never_another_exce
                 continue
             assert out.startswith(b"\xff\xd8") and out.endswith(b"\xff\xd9")
             assert rule is ORIGINAL or BODY_SERIAL.encode() not in out
+            if rule is MINIMAL and original is not None:  # upright as the previews were made
+                assert orientation(out) == orientation(data)
             copy = decodes(out)
             if areas:
                 assert copy is not None and (original is None or copy.shape == original.shape)

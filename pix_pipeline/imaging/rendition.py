@@ -18,12 +18,13 @@ import re
 import struct
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from PIL import Image, JpegImagePlugin
 
 from pix_pipeline.domain.models import Box
+from pix_pipeline.imaging.decode import ImageRejected, read_info
 
 # Bump whenever the bytes made for the same input and rule change: it is part of the gallery
 # fingerprint, so a new renderer makes new customer copies.
@@ -249,7 +250,9 @@ def jfif_without_thumbnail(payload: bytes) -> bytes:
 
 ORIENTATION, ARTIST, COPYRIGHT, EXIF_IFD = 0x0112, 0x013B, 0x8298, 0x8769
 DATE_TIME_ORIGINAL, COLOR_SPACE = 0x9003, 0xA001
-TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+# BYTE, SHORT, LONG, SBYTE, SSHORT, SLONG
+INTEGER_FORMATS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 13: "I"}  # 13: IFD
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 ASCII, SHORT, LONG = 2, 3, 4
 # Longer strings are not kept: a copyright notice is never this long, a hidden payload may be.
 MAX_TEXT = 4096
@@ -304,13 +307,19 @@ class _Tiff:
             start = at + 8 if size <= 4 else self.u32(at + 8)
             if start + size > len(self.block):
                 continue
-            entries.setdefault(tag, (kind, n, self.block[start : start + size]))
+            entries[tag] = (
+                kind,
+                n,
+                self.block[start : start + size],
+            )  # the last wins, as in Pillow
         return entries
 
-    def short(self, entry: tuple[int, int, bytes] | None) -> int | None:
-        if entry is None or entry[0] != SHORT:
+    def integer(self, entry: tuple[int, int, bytes] | None) -> int | None:
+        """The first value of an integer entry of any width, as Pillow reads it (cameras write
+        Orientation as LONG now and then, and the previews were made upright with it)."""
+        if entry is None or entry[0] not in INTEGER_FORMATS or entry[1] != 1:
             return None
-        value: int = struct.unpack_from(self.order + "H", entry[2])[0]
+        value: int = struct.unpack_from(self.order + INTEGER_FORMATS[entry[0]], entry[2])[0]
         return value
 
 
@@ -328,17 +337,16 @@ def read_exif(block: bytes) -> ExifKeep:
         ifd0 = tiff.ifd(tiff.u32(4))
     except (ValueError, struct.error):
         return ExifKeep()
-    exif_pointer = ifd0.get(EXIF_IFD)
-    sub: dict[int, tuple[int, int, bytes]] = {}
-    if exif_pointer is not None and exif_pointer[0] == LONG:
-        sub = tiff.ifd(struct.unpack_from(tiff.order + "I", exif_pointer[2])[0])
-    orientation = tiff.short(ifd0.get(ORIENTATION))
+    exif_pointer = tiff.integer(ifd0.get(EXIF_IFD))
+    sub = tiff.ifd(exif_pointer) if exif_pointer is not None else {}
+    orientation = tiff.integer(ifd0.get(ORIENTATION))
+    color_space = tiff.integer(sub.get(COLOR_SPACE))
     return ExifKeep(
         orientation=orientation if orientation in range(1, 9) else None,
         artist=_text(ifd0.get(ARTIST)),
         copyright=_text(ifd0.get(COPYRIGHT)),
         date_time_original=_text(sub.get(DATE_TIME_ORIGINAL)),
-        color_space=tiff.short(sub.get(COLOR_SPACE)),
+        color_space=color_space if color_space in range(0x10000) else None,
     )
 
 
@@ -479,11 +487,26 @@ def icc_segments(data: bytes, segments: Iterable[Segment]) -> list[bytes]:
     return [data[s.start : s.end] for s in segments if kind_of(data, s) == "icc"]
 
 
-def metadata_for(data: bytes, segments: Sequence[Segment], rule: MetadataRule) -> list[bytes]:
+def metadata_for(
+    data: bytes, segments: Sequence[Segment], rule: MetadataRule, orientation: int
+) -> list[bytes]:
+    """The metadata segments of the copy. `orientation` is the one the pipeline read (and made
+    the upright previews and findings with): a damaged EXIF block must not turn the copy."""
     if rule is MetadataRule.ORIGINAL:
         return original_metadata(data, segments)
-    exif = new_exif(first_exif(data, segments), rule)
+    keep = first_exif(data, segments)
+    if keep.orientation is not None or orientation != 1:
+        keep = replace(keep, orientation=orientation)
+    exif = new_exif(keep, rule)
     return [exif] if exif else []
+
+
+def pipeline_orientation(data: bytes, max_pixels: int) -> int:
+    """The EXIF orientation as the pipeline reads it everywhere else (decode.read_info)."""
+    try:
+        return read_info(data, max_pixels).orientation
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
 
 
 # --- areas ------------------------------------------------------------------------------------
@@ -597,14 +620,12 @@ def render_customer_copy(
     """
     segments = parse_segments(data)
     check_structure(data, segments, max_pixels)
+    orientation = pipeline_orientation(data, max_pixels)
+    if not areas and rule is MetadataRule.ORIGINAL:
+        return data
+    metadata = metadata_for(data, segments, rule, orientation)
+    icc = icc_segments(data, segments)
     if not areas:
-        if rule is MetadataRule.ORIGINAL:
-            return data
-        icc = icc_segments(data, segments)
-        return assemble(data, segments, icc, metadata_for(data, segments, rule))
-    orientation = first_exif(data, segments).orientation or 1
+        return assemble(data, segments, icc, metadata)
     coding = redacted_coding(data, areas, orientation)
-    coding_segments = parse_segments(coding)
-    return assemble(
-        coding, coding_segments, icc_segments(data, segments), metadata_for(data, segments, rule)
-    )
+    return assemble(coding, parse_segments(coding), icc, metadata)
