@@ -16,7 +16,6 @@ import io
 import math
 import re
 import struct
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -24,7 +23,14 @@ from enum import StrEnum
 from PIL import Image, JpegImagePlugin
 
 from pix_pipeline.domain.models import Box
-from pix_pipeline.imaging.decode import ImageRejected, read_info
+from pix_pipeline.imaging.decode import (
+    SOF_MARKERS,
+    FrameHeader,
+    ImageRejected,
+    check_frame,
+    decode_stored,
+    read_info,
+)
 
 # Bump whenever the bytes made for the same input and rule change: it is part of the gallery
 # fingerprint, so a new renderer makes new customer copies.
@@ -54,20 +60,8 @@ SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
 DQT, DHT, DAC, DRI = 0xDB, 0xC4, 0xCC, 0xDD
 APP0, APP1, APP2, APP13, APP14 = 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 COM = 0xFE
-SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {DHT, 0xC8, DAC}
 # Tables and parameters a decoder needs, copied as they are.
 CODING_MARKERS = frozenset({DQT, DHT, DAC, DRI}) | SOF_MARKERS
-# Coding processes no decoder here can read (ITU T.81 table B.1).
-UNSUPPORTED_FRAMES = {
-    0xC3: "lossless",
-    0xC5: "hierarchical",
-    0xC6: "hierarchical progressive",
-    0xC7: "hierarchical lossless",
-    0xCB: "lossless arithmetic-coded",
-    0xCD: "hierarchical arithmetic-coded",
-    0xCE: "hierarchical progressive arithmetic-coded",
-    0xCF: "hierarchical lossless arithmetic-coded",
-}
 
 EXIF_ID = b"Exif\x00\x00"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -165,15 +159,7 @@ def parse_segments(data: bytes) -> list[Segment]:
         pos = found.start()
 
 
-@dataclass(frozen=True)
-class Frame:
-    marker: int
-    precision: int
-    width: int
-    height: int
-
-
-def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -> Frame:
+def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -> FrameHeader:
     """The frame header, after checking that a decoder can read the file's layout."""
     frames = [s for s in segments if s.marker in SOF_MARKERS]
     scans = [s for s in segments if s.marker == SOS]
@@ -188,24 +174,18 @@ def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -
     header = frames[0].payload(data)
     if len(header) < 6:
         raise RenditionError(f"{marker_name(frames[0].marker)} is too short ({len(header)} bytes)")
-    frame = Frame(
+    frame = FrameHeader(
         marker=frames[0].marker,
         precision=header[0],
         height=int.from_bytes(header[1:3], "big"),
         width=int.from_bytes(header[3:5], "big"),
     )
-    process = UNSUPPORTED_FRAMES.get(frame.marker)
-    if process is not None:
-        raise RenditionError(f"{process} JPEG ({marker_name(frame.marker)}) cannot be rendered")
-    if frame.precision != 8:
-        raise RenditionError(f"{frame.precision}-bit JPEG: only 8-bit JPEGs can be rendered")
     if frame.width == 0 or frame.height == 0:
         raise RenditionError(f"the frame header announces {frame.width}x{frame.height} pixels")
-    if frame.width * frame.height > max_pixels:
-        raise RenditionError(
-            f"the frame header announces {frame.width}x{frame.height} pixels, more than the"
-            f" limit of {max_pixels:,}"
-        )
+    try:
+        check_frame(frame, max_pixels)
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
     return frame
 
 
@@ -559,26 +539,16 @@ def obscure(image: Image.Image, rectangle: tuple[int, int, int, int]) -> None:
     image.paste(mean, rectangle)  # type: ignore[arg-type]
 
 
-def _decode(data: bytes) -> Image.Image:
-    try:
-        with warnings.catch_warnings():
-            # check_structure has applied the pixel cap; Pillow's warning would only repeat it.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=["JPEG"])
-            image.load()
-    except Exception as exc:  # Pillow raises many types for broken data
-        reason = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(exc))
-        raise RenditionError(f"cannot decode the JPEG's picture data: {reason}") from None
-    return image
-
-
-def redacted_coding(data: bytes, areas: Sequence[Box], orientation: int) -> bytes:
+def redacted_coding(data: bytes, areas: Sequence[Box], max_pixels: int) -> bytes:
     """The picture decoded, the areas obscured in stored orientation, encoded again as close
     to the original as Pillow allows (its quantisation tables and chroma subsampling)."""
-    image = _decode(data)
+    try:
+        image, info = decode_stored(data, max_pixels)
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
     with image:
         for box in areas:
-            rectangle = stored_rectangle(box, orientation, image.size)
+            rectangle = stored_rectangle(box, info.orientation, image.size)
             if rectangle is not None:
                 obscure(image, rectangle)
         sampling = JpegImagePlugin.get_sampling(image) if image.mode == "RGB" else -1
@@ -627,5 +597,5 @@ def render_customer_copy(
     icc = icc_segments(data, segments)
     if not areas:
         return assemble(data, segments, icc, metadata)
-    coding = redacted_coding(data, areas, orientation)
+    coding = redacted_coding(data, areas, max_pixels)
     return assemble(coding, parse_segments(coding), icc, metadata)
