@@ -156,6 +156,16 @@ def test_original_with_areas_keeps_the_metadata_but_no_hidden_picture(
     assert out.endswith(b"\xff\xd9") and b"GImage:Data" not in out  # no extended XMP
 
 
+def test_original_with_areas_drops_xmp_that_carries_a_picture_and_keeps_plain_xmp():
+    plain = segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>plain rating</x:xmpmeta>")
+    pictured = segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta GImage:Data='QUJD'/>")
+    base = jpeg(photo((120, 80)))
+    kept = render_customer_copy(insert_after_app0(base, plain), [AREA], ORIGINAL)
+    assert b"plain rating" in kept
+    dropped = render_customer_copy(insert_after_app0(base, pictured), [AREA], ORIGINAL)
+    assert b"GImage" not in dropped and b"xap/1.0" not in dropped
+
+
 def test_two_exif_segments_become_one_with_the_first_ones_values():
     first = segment(0xE1, b"Exif\x00\x00" + exif_with(orientation=8, artist="First"))
     second = segment(0xE1, b"Exif\x00\x00" + exif_with(orientation=3, artist="Second"))
@@ -249,8 +259,20 @@ def test_without_areas_the_scan_data_and_decoded_pixels_are_the_originals(make):
         out = render_customer_copy(data, [], rule)
         assert scan_data(out) in data  # byte for byte, up to EOI (nothing after it)
         assert np.array_equal(pixels(out), pixels(data))
-    if b"Adobe" in data:
-        assert b"Adobe" in out  # the colour transform of CMYK and YCCK stays
+    if b"Adobe" in data:  # the colour transform of CMYK and YCCK stays, byte for byte
+        adobe = data.index(b"\xff\xee")
+        assert data[adobe : adobe + 16] in out
+
+
+def test_an_adobe_segment_keeps_its_twelve_bytes_and_loses_anything_hidden_behind_them():
+    data = bytearray(cmyk_red((64, 48)))
+    adobe = data.index(b"\xff\xee")
+    assert data[adobe + 2 : adobe + 4] == b"\x00\x0e"
+    data[adobe + 2 : adobe + 4] = b"\x00\x1e"
+    data[adobe + 16 : adobe + 16] = b"HIDDEN PAYLOAD!!"
+    out = render_customer_copy(bytes(data), [], MINIMAL)
+    assert b"HIDDEN" not in out and data[adobe + 4 : adobe + 16] in out
+    assert np.array_equal(pixels(out), pixels(cmyk_red((64, 48))))
 
 
 def test_the_icc_profile_chunks_are_copied_byte_for_byte():

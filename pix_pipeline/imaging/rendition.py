@@ -69,6 +69,7 @@ EXTENDED_XMP_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
 JFIF_ID = b"JFIF\x00"
 ADOBE_ID = b"Adobe"
+ADOBE_LENGTH = 12
 MPF_ID = b"MPF\x00"
 # Where the scan data ends: an 0xFF that is not stuffing (00), a restart marker or fill (FF).
 SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -456,7 +457,8 @@ def assemble(
         if kind == "jfif" and not jfif:
             jfif.append(segment(APP0, jfif_without_thumbnail(seg.payload(coding))))
         elif kind == "adobe" and not adobe:
-            adobe.append(coding[seg.start : seg.end])
+            # 12 bytes say all there is (version, flags, colour transform); more is a payload.
+            adobe.append(segment(APP14, seg.payload(coding)[:ADOBE_LENGTH]))
         elif seg.marker in CODING_MARKERS or seg.marker == SOS:
             body.append(coding[seg.start : seg.end])
     return b"".join([b"\xff\xd8", *jfif, *metadata, *icc, *adobe, *body, b"\xff\xd9"])
