@@ -16,14 +16,21 @@ import io
 import math
 import re
 import struct
-import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from PIL import Image, JpegImagePlugin
 
 from pix_pipeline.domain.models import Box
+from pix_pipeline.imaging.decode import (
+    SOF_MARKERS,
+    FrameHeader,
+    ImageRejected,
+    check_frame,
+    decode_stored,
+    read_info,
+)
 
 # Bump whenever the bytes made for the same input and rule change: it is part of the gallery
 # fingerprint, so a new renderer makes new customer copies.
@@ -53,20 +60,8 @@ SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
 DQT, DHT, DAC, DRI = 0xDB, 0xC4, 0xCC, 0xDD
 APP0, APP1, APP2, APP13, APP14 = 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 COM = 0xFE
-SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {DHT, 0xC8, DAC}
 # Tables and parameters a decoder needs, copied as they are.
 CODING_MARKERS = frozenset({DQT, DHT, DAC, DRI}) | SOF_MARKERS
-# Coding processes no decoder here can read (ITU T.81 table B.1).
-UNSUPPORTED_FRAMES = {
-    0xC3: "lossless",
-    0xC5: "hierarchical",
-    0xC6: "hierarchical progressive",
-    0xC7: "hierarchical lossless",
-    0xCB: "lossless arithmetic-coded",
-    0xCD: "hierarchical arithmetic-coded",
-    0xCE: "hierarchical progressive arithmetic-coded",
-    0xCF: "hierarchical lossless arithmetic-coded",
-}
 
 EXIF_ID = b"Exif\x00\x00"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -74,6 +69,7 @@ EXTENDED_XMP_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
 JFIF_ID = b"JFIF\x00"
 ADOBE_ID = b"Adobe"
+ADOBE_LENGTH = 12
 MPF_ID = b"MPF\x00"
 # Where the scan data ends: an 0xFF that is not stuffing (00), a restart marker or fill (FF).
 SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -164,15 +160,7 @@ def parse_segments(data: bytes) -> list[Segment]:
         pos = found.start()
 
 
-@dataclass(frozen=True)
-class Frame:
-    marker: int
-    precision: int
-    width: int
-    height: int
-
-
-def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -> Frame:
+def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -> FrameHeader:
     """The frame header, after checking that a decoder can read the file's layout."""
     frames = [s for s in segments if s.marker in SOF_MARKERS]
     scans = [s for s in segments if s.marker == SOS]
@@ -187,24 +175,18 @@ def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -
     header = frames[0].payload(data)
     if len(header) < 6:
         raise RenditionError(f"{marker_name(frames[0].marker)} is too short ({len(header)} bytes)")
-    frame = Frame(
+    frame = FrameHeader(
         marker=frames[0].marker,
         precision=header[0],
         height=int.from_bytes(header[1:3], "big"),
         width=int.from_bytes(header[3:5], "big"),
     )
-    process = UNSUPPORTED_FRAMES.get(frame.marker)
-    if process is not None:
-        raise RenditionError(f"{process} JPEG ({marker_name(frame.marker)}) cannot be rendered")
-    if frame.precision != 8:
-        raise RenditionError(f"{frame.precision}-bit JPEG: only 8-bit JPEGs can be rendered")
     if frame.width == 0 or frame.height == 0:
         raise RenditionError(f"the frame header announces {frame.width}x{frame.height} pixels")
-    if frame.width * frame.height > max_pixels:
-        raise RenditionError(
-            f"the frame header announces {frame.width}x{frame.height} pixels, more than the"
-            f" limit of {max_pixels:,}"
-        )
+    try:
+        check_frame(frame, max_pixels)
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
     return frame
 
 
@@ -249,7 +231,9 @@ def jfif_without_thumbnail(payload: bytes) -> bytes:
 
 ORIENTATION, ARTIST, COPYRIGHT, EXIF_IFD = 0x0112, 0x013B, 0x8298, 0x8769
 DATE_TIME_ORIGINAL, COLOR_SPACE = 0x9003, 0xA001
-TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+# BYTE, SHORT, LONG, SBYTE, SSHORT, SLONG
+INTEGER_FORMATS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 13: "I"}  # 13: IFD
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 ASCII, SHORT, LONG = 2, 3, 4
 # Longer strings are not kept: a copyright notice is never this long, a hidden payload may be.
 MAX_TEXT = 4096
@@ -304,13 +288,19 @@ class _Tiff:
             start = at + 8 if size <= 4 else self.u32(at + 8)
             if start + size > len(self.block):
                 continue
-            entries.setdefault(tag, (kind, n, self.block[start : start + size]))
+            entries[tag] = (
+                kind,
+                n,
+                self.block[start : start + size],
+            )  # the last wins, as in Pillow
         return entries
 
-    def short(self, entry: tuple[int, int, bytes] | None) -> int | None:
-        if entry is None or entry[0] != SHORT:
+    def integer(self, entry: tuple[int, int, bytes] | None) -> int | None:
+        """The first value of an integer entry of any width, as Pillow reads it (cameras write
+        Orientation as LONG now and then, and the previews were made upright with it)."""
+        if entry is None or entry[0] not in INTEGER_FORMATS or entry[1] != 1:
             return None
-        value: int = struct.unpack_from(self.order + "H", entry[2])[0]
+        value: int = struct.unpack_from(self.order + INTEGER_FORMATS[entry[0]], entry[2])[0]
         return value
 
 
@@ -328,17 +318,16 @@ def read_exif(block: bytes) -> ExifKeep:
         ifd0 = tiff.ifd(tiff.u32(4))
     except (ValueError, struct.error):
         return ExifKeep()
-    exif_pointer = ifd0.get(EXIF_IFD)
-    sub: dict[int, tuple[int, int, bytes]] = {}
-    if exif_pointer is not None and exif_pointer[0] == LONG:
-        sub = tiff.ifd(struct.unpack_from(tiff.order + "I", exif_pointer[2])[0])
-    orientation = tiff.short(ifd0.get(ORIENTATION))
+    exif_pointer = tiff.integer(ifd0.get(EXIF_IFD))
+    sub = tiff.ifd(exif_pointer) if exif_pointer is not None else {}
+    orientation = tiff.integer(ifd0.get(ORIENTATION))
+    color_space = tiff.integer(sub.get(COLOR_SPACE))
     return ExifKeep(
         orientation=orientation if orientation in range(1, 9) else None,
         artist=_text(ifd0.get(ARTIST)),
         copyright=_text(ifd0.get(COPYRIGHT)),
         date_time_original=_text(sub.get(DATE_TIME_ORIGINAL)),
-        color_space=tiff.short(sub.get(COLOR_SPACE)),
+        color_space=color_space if color_space in range(0x10000) else None,
     )
 
 
@@ -468,7 +457,8 @@ def assemble(
         if kind == "jfif" and not jfif:
             jfif.append(segment(APP0, jfif_without_thumbnail(seg.payload(coding))))
         elif kind == "adobe" and not adobe:
-            adobe.append(coding[seg.start : seg.end])
+            # 12 bytes say all there is (version, flags, colour transform); more is a payload.
+            adobe.append(segment(APP14, seg.payload(coding)[:ADOBE_LENGTH]))
         elif seg.marker in CODING_MARKERS or seg.marker == SOS:
             body.append(coding[seg.start : seg.end])
     return b"".join([b"\xff\xd8", *jfif, *metadata, *icc, *adobe, *body, b"\xff\xd9"])
@@ -479,11 +469,26 @@ def icc_segments(data: bytes, segments: Iterable[Segment]) -> list[bytes]:
     return [data[s.start : s.end] for s in segments if kind_of(data, s) == "icc"]
 
 
-def metadata_for(data: bytes, segments: Sequence[Segment], rule: MetadataRule) -> list[bytes]:
+def metadata_for(
+    data: bytes, segments: Sequence[Segment], rule: MetadataRule, orientation: int
+) -> list[bytes]:
+    """The metadata segments of the copy. `orientation` is the one the pipeline read (and made
+    the upright previews and findings with): a damaged EXIF block must not turn the copy."""
     if rule is MetadataRule.ORIGINAL:
         return original_metadata(data, segments)
-    exif = new_exif(first_exif(data, segments), rule)
+    keep = first_exif(data, segments)
+    if keep.orientation is not None or orientation != 1:
+        keep = replace(keep, orientation=orientation)
+    exif = new_exif(keep, rule)
     return [exif] if exif else []
+
+
+def pipeline_orientation(data: bytes, max_pixels: int) -> int:
+    """The EXIF orientation as the pipeline reads it everywhere else (decode.read_info)."""
+    try:
+        return read_info(data, max_pixels).orientation
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
 
 
 # --- areas ------------------------------------------------------------------------------------
@@ -536,26 +541,16 @@ def obscure(image: Image.Image, rectangle: tuple[int, int, int, int]) -> None:
     image.paste(mean, rectangle)  # type: ignore[arg-type]
 
 
-def _decode(data: bytes) -> Image.Image:
-    try:
-        with warnings.catch_warnings():
-            # check_structure has applied the pixel cap; Pillow's warning would only repeat it.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=["JPEG"])
-            image.load()
-    except Exception as exc:  # Pillow raises many types for broken data
-        reason = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(exc))
-        raise RenditionError(f"cannot decode the JPEG's picture data: {reason}") from None
-    return image
-
-
-def redacted_coding(data: bytes, areas: Sequence[Box], orientation: int) -> bytes:
+def redacted_coding(data: bytes, areas: Sequence[Box], max_pixels: int) -> bytes:
     """The picture decoded, the areas obscured in stored orientation, encoded again as close
     to the original as Pillow allows (its quantisation tables and chroma subsampling)."""
-    image = _decode(data)
+    try:
+        image, info = decode_stored(data, max_pixels)
+    except ImageRejected as exc:
+        raise RenditionError(str(exc)) from None
     with image:
         for box in areas:
-            rectangle = stored_rectangle(box, orientation, image.size)
+            rectangle = stored_rectangle(box, info.orientation, image.size)
             if rectangle is not None:
                 obscure(image, rectangle)
         sampling = JpegImagePlugin.get_sampling(image) if image.mode == "RGB" else -1
@@ -597,14 +592,12 @@ def render_customer_copy(
     """
     segments = parse_segments(data)
     check_structure(data, segments, max_pixels)
+    orientation = pipeline_orientation(data, max_pixels)
+    if not areas and rule is MetadataRule.ORIGINAL:
+        return data
+    metadata = metadata_for(data, segments, rule, orientation)
+    icc = icc_segments(data, segments)
     if not areas:
-        if rule is MetadataRule.ORIGINAL:
-            return data
-        icc = icc_segments(data, segments)
-        return assemble(data, segments, icc, metadata_for(data, segments, rule))
-    orientation = first_exif(data, segments).orientation or 1
-    coding = redacted_coding(data, areas, orientation)
-    coding_segments = parse_segments(coding)
-    return assemble(
-        coding, coding_segments, icc_segments(data, segments), metadata_for(data, segments, rule)
-    )
+        return assemble(data, segments, icc, metadata)
+    coding = redacted_coding(data, areas, max_pixels)
+    return assemble(coding, parse_segments(coding), icc, metadata)
