@@ -86,7 +86,7 @@ def drag_area(rig: Rig, name: str, box: Box = AREA) -> None:
     assert done.status_code == 303, done.text
 
 
-def test_a_finding_and_a_dragged_area_are_obscured_in_the_image_and_both_previews(rig: Rig):
+def test_a_finding_and_a_dragged_area_are_obscured_in_the_customer_files_and_view(rig: Rig):
     rig.login()
     final_input = rig.harness.final_input(JOB)
     gallery = rig.harness.job_path(JOB, "gallery/images")
@@ -118,19 +118,15 @@ def test_a_finding_and_a_dragged_area_are_obscured_in_the_image_and_both_preview
     assert 'data-state="redacted"' in page and 'data-state="open"' not in page
     assert "Unkenntlich gemacht von daniel am" in page
     assert "Automatisch unkenntlich gemacht" in rig.client.get(photo_page(rig, "face.jpg")).text
-
-
-def test_the_customer_view_is_made_from_the_internal_preview_with_the_redactions(rig: Rig):
-    rig.login()
-    drag_area(rig, "clean.jpg")
-    image_id = rig.rows()["clean.jpg"].image_id
+    # The Kundenansicht: the internal 1600 px preview with the same areas, made for the desk
+    # under pipeline/ (not read from gallery/); the internal preview itself stays as it is.
+    image_id = rows["clean.jpg"].image_id
     internal = rig.client.get(f"/photos/{image_id}/1600")
     customer = rig.client.get(f"/photos/{image_id}/customer")
     assert customer.status_code == 200 and customer.headers["content-type"] == "image/jpeg"
     assert_obscured(customer.content, internal.content, AREA, "Kundenansicht")
     cached = list(rig.harness.job_path(JOB, "pipeline/customer_view").iterdir())
     assert [p.name.split("_")[0] for p in cached] == [image_id]
-    # The internal preview stays as it is, for Daniel to see what is there.
     thumb = rig.harness.root / layout.thumb_key(JOB, image_id, layout.ThumbSize.LARGE)
     assert internal.content == thumb.read_bytes()
 
