@@ -199,25 +199,20 @@ def policy_redactions(
     if not policy or checked or released_as_is or image.status != ImageStatus.PROCESSED:
         return []
     return [
-        NewRedaction(
-            image_id=image.image_id,
-            category=area.category,
-            x0=area.box.x0,
-            y0=area.box.y0,
-            x1=area.box.x1,
-            y1=area.box.y1,
-            source=RedactionSource.POLICY.value,
-            created_by=None,
-            finding_label=area.label,
-            finding_text=area.text,
-        )
+        finding_redaction(image, area, None, source=RedactionSource.POLICY)
         for area in found_areas(current_meta(image))
         if area.category in policy and matching(area, rows) is None
     ]
 
 
-def finding_redaction(image: ImageRow, area: FoundArea, by: str) -> NewRedaction:
-    """Daniel's redaction of one finding."""
+def finding_redaction(
+    image: ImageRow,
+    area: FoundArea,
+    by: str | None,
+    *,
+    source: RedactionSource = RedactionSource.DANIEL,
+) -> NewRedaction:
+    """The redaction of one finding, by Daniel or by the policy."""
     return NewRedaction(
         image_id=image.image_id,
         category=area.category,
@@ -225,7 +220,7 @@ def finding_redaction(image: ImageRow, area: FoundArea, by: str) -> NewRedaction
         y0=area.box.y0,
         x1=area.box.x1,
         y1=area.box.y1,
-        source=RedactionSource.DANIEL.value,
+        source=source.value,
         created_by=by,
         finding_label=area.label,
         finding_text=area.text,
