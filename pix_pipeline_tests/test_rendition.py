@@ -477,9 +477,15 @@ def test_a_copy_without_exif_gets_none_and_keeps_its_pixels():
     assert b"Exif" not in out and np.array_equal(pixels(out), pixels(data))
 
 
-def test_the_renderer_has_a_version_for_gallery_fingerprints():
+def test_the_renderer_has_a_version_for_gallery_fingerprints_and_takes_rules_by_name(
+    camera: bytes, copies
+):
     assert isinstance(RENDITION_VERSION, int) and RENDITION_VERSION >= 1
     assert {rule.value for rule in MetadataRule} == {"minimal", "none", "original"}
+    assert render_customer_copy(camera, [], "original") == camera  # type: ignore[arg-type]
+    assert render_customer_copy(camera, [], "none") == copies[NONE, False]  # type: ignore[arg-type]
+    with pytest.raises(RenditionError, match="unknown metadata rule 'all'"):
+        render_customer_copy(camera, [], "all")  # type: ignore[arg-type]
 
 
 # --- the project's own detectors on a redacted copy --------------------------------------------

@@ -197,7 +197,8 @@ def segment(marker: int, payload: bytes) -> bytes:
 
 
 def kind_of(data: bytes, seg: Segment) -> str:
-    """What an APPn or COM segment holds: exif, xmp, extended_xmp, icc, mpf, jfif, jfxx, adobe…"""
+    """What an APPn or COM segment holds: exif, xmp, extended_xmp, icc, mpf, jfif, adobe, com;
+    `app0` for another APP0 (a JFXX thumbnail), `other` for everything else."""
     payload = seg.payload(data)
     if seg.marker == APP0:
         return "jfif" if payload.startswith(JFIF_ID) else "app0"
@@ -590,6 +591,10 @@ def render_customer_copy(
     margin in the stored orientation. Without areas the scan data is copied untouched. Raises
     RenditionError on a file it cannot turn into a valid customer copy.
     """
+    try:
+        rule = MetadataRule(rule)
+    except ValueError:
+        raise RenditionError(f"unknown metadata rule {rule!r}") from None
     segments = parse_segments(data)
     check_structure(data, segments, max_pixels)
     orientation = pipeline_orientation(data, max_pixels)
