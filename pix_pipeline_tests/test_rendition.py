@@ -537,3 +537,15 @@ def test_the_projects_detectors_find_nothing_in_the_redacted_areas_of_a_copy(pri
     for box in areas:
         assert privacy_checks.reader.read(crop(copy, box)) == []
         assert privacy_checks.faces.detect(crop(copy, box)) == []
+
+
+def test_without_exiftool_the_metadata_checks_skip_or_fail_when_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without exiftool
+    monkeypatch.delenv("PIX_REQUIRE_EXIFTOOL", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="libimage-exiftool-perl"):
+        exiftool_executable()
+    monkeypatch.setenv("PIX_REQUIRE_EXIFTOOL", "1")
+    with pytest.raises(pytest.fail.Exception, match="PIX_REQUIRE_EXIFTOOL=1 but exiftool"):
+        exiftool_executable()
