@@ -404,12 +404,31 @@ def test_truncated_and_lying_files_raise_a_rendition_error_that_says_where(camer
             "12-bit",
         ),
         "lossless": (plain.replace(b"\xff\xc0", b"\xff\xc3", 1), "lossless"),
+        "no quantisation table": (without_segment(plain, 0xDB), "quantisation table 0"),
+        "scan of another frame": (other_component(plain), "names colour component 9"),
     }
     for name, (data, words) in cases.items():
         for areas in ([], [AREA]):
             with pytest.raises(RenditionError) as raised:
                 render_customer_copy(data, areas, MINIMAL)
             assert words in str(raised.value), (name, str(raised.value))
+
+
+def without_segment(data: bytes, marker: int) -> bytes:
+    """`data` without every segment with `marker` (before the scan)."""
+    out, pos = bytearray(data[:2]), 2
+    while data[pos + 1] != 0xDA:
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if data[pos + 1] != marker:
+            out += data[pos:end]
+        pos = end
+    return bytes(out + data[pos:])
+
+
+def other_component(data: bytes) -> bytes:
+    """`data` with its scan naming component 9 instead of its first one."""
+    at = data.index(b"\xff\xda")
+    return data[: at + 5] + b"\x09" + data[at + 6 :]
 
 
 def test_a_bomb_header_is_refused_before_decoding():
