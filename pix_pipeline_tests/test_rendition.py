@@ -404,12 +404,31 @@ def test_truncated_and_lying_files_raise_a_rendition_error_that_says_where(camer
             "12-bit",
         ),
         "lossless": (plain.replace(b"\xff\xc0", b"\xff\xc3", 1), "lossless"),
+        "no quantisation table": (without_segment(plain, 0xDB), "quantisation table 0"),
+        "scan of another frame": (other_component(plain), "names colour component 9"),
     }
     for name, (data, words) in cases.items():
         for areas in ([], [AREA]):
             with pytest.raises(RenditionError) as raised:
                 render_customer_copy(data, areas, MINIMAL)
             assert words in str(raised.value), (name, str(raised.value))
+
+
+def without_segment(data: bytes, marker: int) -> bytes:
+    """`data` without every segment with `marker` (before the scan)."""
+    out, pos = bytearray(data[:2]), 2
+    while data[pos + 1] != 0xDA:
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if data[pos + 1] != marker:
+            out += data[pos:end]
+        pos = end
+    return bytes(out + data[pos:])
+
+
+def other_component(data: bytes) -> bytes:
+    """`data` with its scan naming component 9 instead of its first one."""
+    at = data.index(b"\xff\xda")
+    return data[: at + 5] + b"\x09" + data[at + 6 :]
 
 
 def test_a_bomb_header_is_refused_before_decoding():
@@ -477,9 +496,15 @@ def test_a_copy_without_exif_gets_none_and_keeps_its_pixels():
     assert b"Exif" not in out and np.array_equal(pixels(out), pixels(data))
 
 
-def test_the_renderer_has_a_version_for_gallery_fingerprints():
+def test_the_renderer_has_a_version_for_gallery_fingerprints_and_takes_rules_by_name(
+    camera: bytes, copies
+):
     assert isinstance(RENDITION_VERSION, int) and RENDITION_VERSION >= 1
     assert {rule.value for rule in MetadataRule} == {"minimal", "none", "original"}
+    assert render_customer_copy(camera, [], "original") == camera  # type: ignore[arg-type]
+    assert render_customer_copy(camera, [], "none") == copies[NONE, False]  # type: ignore[arg-type]
+    with pytest.raises(RenditionError, match="unknown metadata rule 'all'"):
+        render_customer_copy(camera, [], "all")  # type: ignore[arg-type]
 
 
 # --- the project's own detectors on a redacted copy --------------------------------------------
@@ -531,3 +556,15 @@ def test_the_projects_detectors_find_nothing_in_the_redacted_areas_of_a_copy(pri
     for box in areas:
         assert privacy_checks.reader.read(crop(copy, box)) == []
         assert privacy_checks.faces.detect(crop(copy, box)) == []
+
+
+def test_without_exiftool_the_metadata_checks_skip_or_fail_when_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without exiftool
+    monkeypatch.delenv("PIX_REQUIRE_EXIFTOOL", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="libimage-exiftool-perl"):
+        exiftool_executable()
+    monkeypatch.setenv("PIX_REQUIRE_EXIFTOOL", "1")
+    with pytest.raises(pytest.fail.Exception, match="PIX_REQUIRE_EXIFTOOL=1 but exiftool"):
+        exiftool_executable()

@@ -187,7 +187,53 @@ def check_structure(data: bytes, segments: Sequence[Segment], max_pixels: int) -
         check_frame(frame, max_pixels)
     except ImageRejected as exc:
         raise RenditionError(str(exc)) from None
+    check_references(data, segments, header)
     return frame
+
+
+def quantisation_tables(payload: bytes) -> set[int]:
+    """The table numbers a DQT segment defines (8-bit tables: 64 bytes, 16-bit: 128)."""
+    defined: set[int] = set()
+    pos = 0
+    while pos < len(payload):
+        precision, number = payload[pos] >> 4, payload[pos] & 0x0F
+        defined.add(number)
+        pos += 1 + (128 if precision else 64)
+    return defined
+
+
+def check_references(data: bytes, segments: Sequence[Segment], frame: bytes) -> None:
+    """Every component's quantisation table is defined and every scan names components of the
+    frame: what libjpeg refuses at once. (Missing Huffman tables are not an error: libjpeg
+    takes the standard ones, as Motion-JPEG files expect.)"""
+    count = frame[5] if len(frame) > 5 else 0
+    if count == 0 or len(frame) < 6 + 3 * count:
+        raise RenditionError(f"the frame header is too short for its {count} colour components")
+    components = {frame[6 + 3 * i]: frame[8 + 3 * i] for i in range(count)}
+    defined: set[int] = set()
+    for seg in segments:
+        if seg.marker == DQT:
+            defined |= quantisation_tables(seg.payload(data))
+        elif seg.marker == SOS:
+            scan = seg.payload(data)
+            if not scan or scan[0] == 0 or len(scan) < 1 + 2 * scan[0] + 3:
+                raise RenditionError(
+                    f"the scan header (SOS) at byte {seg.start:,} is too short or names no"
+                    " colour component"
+                )
+            selectors = [scan[1 + 2 * i] for i in range(scan[0])]
+            unknown = [c for c in selectors if c not in components]
+            if unknown:
+                raise RenditionError(
+                    f"the scan at byte {seg.start:,} names colour component {unknown[0]}, which"
+                    " the frame header does not have"
+                )
+            missing = sorted({components[c] for c in selectors} - defined)
+            if missing:
+                raise RenditionError(
+                    f"the scan at byte {seg.start:,} needs quantisation table {missing[0]},"
+                    " which no DQT segment before it defines"
+                )
 
 
 def segment(marker: int, payload: bytes) -> bytes:
@@ -197,7 +243,8 @@ def segment(marker: int, payload: bytes) -> bytes:
 
 
 def kind_of(data: bytes, seg: Segment) -> str:
-    """What an APPn or COM segment holds: exif, xmp, extended_xmp, icc, mpf, jfif, jfxx, adobe…"""
+    """What an APPn or COM segment holds: exif, xmp, extended_xmp, icc, mpf, jfif, adobe, com;
+    `app0` for another APP0 (a JFXX thumbnail), `other` for everything else."""
     payload = seg.payload(data)
     if seg.marker == APP0:
         return "jfif" if payload.startswith(JFIF_ID) else "app0"
@@ -590,6 +637,10 @@ def render_customer_copy(
     margin in the stored orientation. Without areas the scan data is copied untouched. Raises
     RenditionError on a file it cannot turn into a valid customer copy.
     """
+    try:
+        rule = MetadataRule(rule)
+    except ValueError:
+        raise RenditionError(f"unknown metadata rule {rule!r}") from None
     segments = parse_segments(data)
     check_structure(data, segments, max_pixels)
     orientation = pipeline_orientation(data, max_pixels)
