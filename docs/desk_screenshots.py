@@ -4,8 +4,10 @@ Builds a demo job in a temporary storage and registry: scikit-image's astronaut 
 face), a house front with a big house number, a clean room and a broken file. Runs the real
 pipeline on it in process (sensor tick, process_pix_job, the local privacy check), serves
 the desk on a free port, logs in, and has headless Chromium (Debian: `apt-get install
-chromium`) photograph the jobs list, the job page and the page after a refused release.
-docs/images/desk_job.png is written as a small palette PNG; the others go to --out.
+chromium`) photograph the jobs list, the job page, the page after a refused release and the
+house front's own page with a dragged area made unrecognisable ("Kundenansicht").
+docs/images/desk_job.png and desk_redaction.png are written as small palette PNGs; the others
+go to --out.
 
     .venv/bin/python docs/desk_screenshots.py [--chromium /usr/bin/chromium] [--out /tmp]
 """
@@ -20,10 +22,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from pix_pipeline.runtime import Runtime
 
 # Run as a script, this folder is on sys.path: the Dagster UI screenshots' browser and ports.
 from ui_screenshots import Browser, DevtoolsPage, free_port
@@ -155,6 +161,19 @@ class Chromium(Browser):
                 print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
 
 
+def redact_a_dragged_area(client: "httpx.Client", runtime: "Runtime") -> str:
+    """Daniel's rectangle over the house front's door, sent as the desk's form does without
+    JavaScript; returns the photo's image_id."""
+    [house] = [r for r in runtime.registry.images_of_job(JOB) if r.filename == "Hausansicht.jpg"]
+    page = f"/jobs/{JOB}/photos/{house.image_id}"
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get(page).text)
+    assert token
+    area = {"x": "0.07", "y": "0.26", "w": "0.21", "h": "0.3", "csrftoken": token.group(1)}
+    done = client.post(f"{page}/redact-area", data=area)
+    assert done.status_code in (200, 303), done.text
+    return house.image_id
+
+
 def small_png(source: Path, target: Path) -> None:
     """A palette PNG of the screenshot: readable and under 300 KB for the repository."""
     with Image.open(source) as image:
@@ -200,9 +219,11 @@ def main() -> None:
                 "/login", data={"user": "daniel", "password": PASSWORD, "csrftoken": token.group(1)}
             )
             cookies = dict(client.cookies.items())
+            house = redact_a_dragged_area(client, runtime)
         chromium = Chromium(args.chromium)
         args.out.mkdir(parents=True, exist_ok=True)
         job_png = args.out / "desk_job_full.png"
+        redaction_png = args.out / "desk_redaction_full.png"
         release = "document.querySelector('.release-form button[type=submit]').click()"
         enlarge = "document.querySelectorAll('a.preview')[1].click()"
         try:
@@ -213,6 +234,7 @@ def main() -> None:
                     (f"{base}/jobs/{JOB}", job_png, None),
                     (f"{base}/jobs/{JOB}", args.out / "desk_refused.png", release),
                     (f"{base}/jobs/{JOB}", args.out / "desk_large.png", enlarge),
+                    (f"{base}/jobs/{JOB}/photos/{house}", redaction_png, None),
                 ],
                 port,
             )
@@ -222,6 +244,7 @@ def main() -> None:
             thread.join(timeout=10)
             runtime.close()
         small_png(job_png, PROJECT / "docs" / "images" / "desk_job.png")
+        small_png(redaction_png, PROJECT / "docs" / "images" / "desk_redaction.png")
 
 
 if __name__ == "__main__":

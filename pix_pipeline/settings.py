@@ -25,6 +25,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from pix_pipeline.imaging.rendition import MetadataRule
+
 StorageBackend = Literal["local", "s3"]
 T = TypeVar("T")
 
@@ -106,7 +108,13 @@ class Settings:
     stuck_pending_minutes: float
     privacy: PrivacyThresholds
     notify: NotifySettings = NotifySettings()
+    customer_metadata: MetadataRule = MetadataRule.MINIMAL
+    # Finding categories the customer's copies obscure unless Daniel undoes it (PIX_REDACT_AUTO).
+    redact_auto: tuple[str, ...] = ("faces", "licence_plates")
 
+
+# What PIX_REDACT_AUTO may name (domain/redaction.py maps findings onto these words).
+REDACT_AUTO_WORDS = ("faces", "licence_plates", "house_numbers", "text")
 
 # name -> (default shown in docs, description); docs/operations.md and .env.example mirror
 # this table.
@@ -222,6 +230,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         " (twice at most) for the text detector.",
     ),
     "PIX_ANALYSIS_THREADS": ("1", "Threads each OCR engine may use."),
+    "PIX_CUSTOMER_METADATA": (
+        "minimal",
+        "Metadata in customer copies: `minimal` (orientation, artist, copyright, capture date,"
+        " colour space), `none` (orientation only) or `original` (all, but no hidden pictures"
+        " once redacted).",
+    ),
     "PIX_DESK_HOST": (
         "127.0.0.1",
         "Address the review desk listens on; any other than loopback needs PIX_DESK_PASSWORD.",
@@ -237,6 +251,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "Key that signs the desk's session and form cookies; unset: random per start"
         " (everyone logs in again after a restart).",
+    ),
+    "PIX_REDACT_AUTO": (
+        "faces,licence_plates",
+        "Findings the customer's copies obscure unless Daniel undoes it on the desk: a comma"
+        " list of `faces`, `licence_plates`, `house_numbers`, `text`; `none` for none. Applies"
+        " to new findings.",
     ),
     "PIX_DAGSTER_URL": (
         "http://127.0.0.1:3000",
@@ -269,6 +289,11 @@ READ_BY: dict[str, tuple[str, ...]] = {
             "PIX_S3_REGION",
             "PIX_DATABASE_URL",
             "PIX_DATABASE_PASSWORD",
+            # The desk syncs the gallery after Daniel's decisions: it must render customer
+            # copies by the same rules as the pipeline, or the two would undo each other.
+            "PIX_CUSTOMER_METADATA",
+            "PIX_REDACT_AUTO",
+            "PIX_MAX_IMAGE_PIXELS",
         )
     },
     **{name: (DESK,) for name in VARIABLES if name.startswith(("PIX_DESK_", "PIX_DAGSTER_"))},
@@ -559,7 +584,32 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         ),
         privacy=_parse_privacy(get),
         notify=_parse_notify(get, env, webhook=notifier == "webhook"),
+        customer_metadata=_parse_metadata_rule(get("PIX_CUSTOMER_METADATA", "minimal")),
+        redact_auto=_parse_redact_auto(get("PIX_REDACT_AUTO", "faces,licence_plates")),
     )
+
+
+def _parse_metadata_rule(raw: str) -> MetadataRule:
+    try:
+        return MetadataRule(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(repr(r.value) for r in MetadataRule)
+        raise SettingsError(
+            f"PIX_CUSTOMER_METADATA must be one of {choices}, got {raw!r}"
+        ) from None
+
+
+def _parse_redact_auto(raw: str) -> tuple[str, ...]:
+    words = [w.strip().lower() for w in raw.split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    unknown = [w for w in words if w not in REDACT_AUTO_WORDS]
+    if unknown or not words:
+        raise SettingsError(
+            f"PIX_REDACT_AUTO must be `none` or a comma list of {', '.join(REDACT_AUTO_WORDS)};"
+            f" {', '.join(unknown) or 'nothing'} is not one of them (got {raw!r})"
+        )
+    return tuple(w for w in REDACT_AUTO_WORDS if w in words)
 
 
 # Standard Webhooks secrets are 24 to 64 random bytes, base64 after the `whsec_` prefix.

@@ -60,6 +60,13 @@ def png_bytes(size: tuple[int, int] = (64, 64)) -> bytes:
     return buffer.getvalue()
 
 
+def same_pixels(a: bytes, b: bytes) -> bool:
+    """Two JPEGs decode to the same pixels (a customer copy without redactions is a
+    metadata-only rendition of its original: other bytes, the same picture)."""
+    with Image.open(io.BytesIO(a)) as one, Image.open(io.BytesIO(b)) as two:
+        return one.size == two.size and one.mode == two.mode and one.tobytes() == two.tobytes()
+
+
 def write_settled(path: Path, data: bytes, age_seconds: float = 120.0) -> Path:
     """Write a file whose mtime lies in the past, as a finished upload's would."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,14 @@ SEQUENCE = JOB_SEQUENCE | {
     ("remove_constraint", "notifications", "uq_notifications_event"),
     ("type", "notifications", "sequence"),
 }
+REDACTIONS = {
+    ("add_table", "redactions", ""),
+    ("add_index", "redactions", "ix_redactions_image_id"),
+    ("add_index", "redactions", "ix_redactions_job_id"),
+    ("add_column", "images", "gallery_redactions"),
+    ("add_column", "images", "gallery_rendition"),
+    ("add_column", "images", "rendition_error"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -72,7 +80,15 @@ REVOKE = {
 
 # What the revisions after 0001 change: a 0001 database differs from schema.py by this.
 AFTER_0001 = (
-    JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
+    JOB_ACTIVITY
+    | LISTING_HASH
+    | FOLDER_STAMP
+    | REVOKE
+    | HOLD
+    | DELIVERY
+    | REVIEW
+    | JOB_SEQUENCE
+    | REDACTIONS
 )
 
 
@@ -99,7 +115,9 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
     for diff in diffs:
         # Column diffs are tuples, (add_column, schema, table, column); index diffs carry
         # the Index. Anything else (modify_* lists) is kept whole so it fails the test.
-        if isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
+        if isinstance(diff, tuple) and diff[0] == "add_table":
+            out.add((diff[0], diff[1].name, ""))
+        elif isinstance(diff, tuple) and diff[0] in ("add_column", "remove_column"):
             out.add((diff[0], diff[2], diff[3].name))
         elif isinstance(diff, list) and [d[0] for d in diff] == ["modify_type"]:
             out.add(("type", diff[0][2], diff[0][3]))  # (op, schema, table, column, …)
@@ -143,15 +161,26 @@ def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0002")
     assert (
         schema_diff(engine)
-        == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
+        == LISTING_HASH
+        | FOLDER_STAMP
+        | REVOKE
+        | HOLD
+        | DELIVERY
+        | REVIEW
+        | JOB_SEQUENCE
+        | REDACTIONS
     )
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE
+    assert schema_diff(engine) == (
+        FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS
+    )
     migrate_to(engine, "0006")
-    assert schema_diff(engine) == DELIVERY | REVIEW | JOB_SEQUENCE
+    assert schema_diff(engine) == DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS
     migrate_to(engine, "0007")
-    assert schema_diff(engine) == REVIEW | SEQUENCE
+    assert schema_diff(engine) == REVIEW | SEQUENCE | REDACTIONS
     migrate_to(engine, "0008")
+    assert schema_diff(engine) == SEQUENCE | REDACTIONS
+    migrate_to(engine, "0009")
     assert schema_diff(engine) == SEQUENCE
 
 

@@ -20,7 +20,7 @@ from pix_pipeline.registry.schema import JobRow, utcnow
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import VARIABLES, load_settings
 from pix_pipeline_tests.conftest import Harness
-from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes
+from pix_pipeline_tests.images import jpeg_bytes, photo, png_bytes, same_pixels
 
 JOB = "R2JOB1"
 PREFIX = "prod"
@@ -148,8 +148,8 @@ def test_photos_on_s3_become_a_draft_gallery_and_a_release(s3_env: S3Drop, s3_ha
     assert h.release(JOB, approved_by="Daniel").success
     assert drop.names(JOB, "gallery/images") == ["IMG_0001.jpg"]
     assert drop.names(JOB, "gallery/previews/1600") == ["IMG_0001.jpg"]
-    assert drop.read(JOB, "gallery/images/IMG_0001.jpg") == drop.read(
-        JOB, "final_input/IMG_0001.jpg"
+    assert same_pixels(
+        drop.read(JOB, "gallery/images/IMG_0001.jpg"), drop.read(JOB, "final_input/IMG_0001.jpg")
     )
 
 

@@ -260,3 +260,16 @@ def test_the_desks_dagster_links_use_the_public_address_else_the_internal_one():
     )
     with pytest.raises(SettingsError, match="PIX_DAGSTER_PUBLIC_URL must start with http"):
         load_desk_settings({"PIX_DAGSTER_PUBLIC_URL": "dagster.example.com"})
+
+
+def test_the_customer_metadata_rule_defaults_to_minimal_and_names_a_bad_value(tmp_path: Path):
+    from pix_pipeline.imaging.rendition import MetadataRule
+
+    assert load_settings({}, cwd=tmp_path).customer_metadata is MetadataRule.MINIMAL
+    chosen = load_settings({"PIX_CUSTOMER_METADATA": " None "}, cwd=tmp_path)
+    assert chosen.customer_metadata is MetadataRule.NONE
+    with pytest.raises(
+        SettingsError,
+        match="PIX_CUSTOMER_METADATA must be one of 'minimal', 'none', 'original', got 'all'",
+    ):
+        load_settings({"PIX_CUSTOMER_METADATA": "all"}, cwd=tmp_path)

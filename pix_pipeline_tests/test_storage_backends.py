@@ -195,3 +195,23 @@ def test_s3_has_no_folder_stamps(s3_endpoint: str, s3_bucket: str):
     storage = s3_storage(s3_endpoint, s3_bucket)
     storage.write_bytes("pix-jobs/J1/final_input/a.jpg", b"x")
     assert storage.folder_stamp("pix-jobs/J1/final_input") is None
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_local_files_get_the_mode_of_a_plain_open_not_the_temp_files_0600(
+    tmp_path: Path, umask: int, mode: int
+):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("pix-jobs/J1/final_input/a.jpg", b"original")
+    previous = os.umask(umask)
+    try:
+        storage.write_bytes("pix-jobs/J1/gallery/images/a.jpg", b"first")
+        storage.write_bytes("pix-jobs/J1/gallery/images/a.jpg", b"second")  # replaced in place
+        storage.copy("pix-jobs/J1/final_input/a.jpg", "pix-jobs/J1/gallery/images/b.jpg")
+    finally:
+        os.umask(previous)
+    folder = tmp_path / "pix-jobs/J1/gallery/images"
+    for name in ("a.jpg", "b.jpg"):
+        assert (folder / name).stat().st_mode & 0o777 == mode, name
+    assert (folder / "a.jpg").read_bytes() == b"second"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jpg", "b.jpg"]  # no temp files left

@@ -40,15 +40,21 @@ from pix_pipeline.desk.auth import (
 )
 from pix_pipeline.desk.runs import FINISHED, RUN_ID_PATTERN, Launcher, LaunchFailed
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.redaction import AreaError, parse_area
 from pix_pipeline.domain.release import check_revoke
 from pix_pipeline.domain.review import (
     check_photo,
+    confirm_redaction,
+    customer_view,
     hide_photo,
     job_review,
     jobs_page,
     preview_key,
+    redact_area,
+    redact_findings,
     release_check,
     retry_job_notification,
+    undo_redaction,
 )
 from pix_pipeline.health import Check, check_registry, check_storage
 from pix_pipeline.registry.repository import as_utc
@@ -241,13 +247,36 @@ async def job(request: Request) -> Response:
 
 
 async def photo(request: Request) -> Response:
+    return await _photo_page(request)
+
+
+async def _photo_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     desk: Desk = request.app.state.desk
     job_id, image_id = request.path_params["job_id"], request.path_params["image_id"]
     review = await run_in_threadpool(job_review, desk.runtime, job_id)
     found = [p for p in review.photos if p.image_id == image_id] if review else []
     if review is None or not found:
         return PlainTextResponse(words.T.not_found, status_code=404)
-    return desk.render(request, "photo.html", {"job": review.job, "photo": found[0]})
+    context = {"job": review.job, "photo": found[0], **extra}
+    return desk.render(request, "photo.html", context, status_code=status_code)
+
+
+def _jpeg(data: bytes) -> Response:
+    etag = hashlib.sha256(data).hexdigest()[:32]
+    return Response(
+        data,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=300", "ETag": f'"{etag}"'},
+    )
+
+
+async def customer_preview(request: Request) -> Response:
+    """The Kundenansicht of a registered photo (made from pipeline/, never from gallery/)."""
+    desk: Desk = request.app.state.desk
+    data = await run_in_threadpool(customer_view, desk.runtime, request.path_params["image_id"])
+    if data is None:
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    return _jpeg(data)
 
 
 async def preview(request: Request) -> Response:
@@ -265,12 +294,7 @@ async def preview(request: Request) -> Response:
         data = await run_in_threadpool(desk.runtime.storage.read_bytes, key)
     except FileNotFoundError:
         return PlainTextResponse(words.T.not_found, status_code=404)
-    etag = hashlib.sha256(data).hexdigest()[:32]
-    return Response(
-        data,
-        media_type="image/jpeg",
-        headers={"Cache-Control": "private, max-age=300", "ETag": f'"{etag}"'},
-    )
+    return _jpeg(data)
 
 
 # -- changes ----------------------------------------------------------------------------
@@ -310,6 +334,70 @@ async def set_checked(request: Request) -> Response:
     if not done:
         return PlainTextResponse(words.T.not_found, status_code=404)
     return _back_to_photo(job_id, image_id)
+
+
+def _back(form: FormData, job_id: str, image_id: str) -> Response:
+    """To the photo's own page when the form came from there, else to its card."""
+    if str(form.get("back", "")) == "photo":
+        return RedirectResponse(f"/jobs/{job_id}/photos/{image_id}", status_code=303)
+    return _back_to_photo(job_id, image_id)
+
+
+async def redact(request: Request) -> Response:
+    """Make one finding (`finding`: its key) or all open findings unrecognisable."""
+    desk: Desk = request.app.state.desk
+    job_id, image_id = request.path_params["job_id"], request.path_params["image_id"]
+    form = await request.form()
+    key = None if _flag(form, "all") else _text(form, "finding", 200)
+    done = await run_in_threadpool(
+        lambda: redact_findings(desk.runtime, job_id, image_id, by=desk.user(request), key=key)
+    )
+    if not done:
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    return _back(form, job_id, image_id)
+
+
+async def redact_dragged_area(request: Request) -> Response:
+    """Make a rectangle unrecognisable: x, y, w, h as fractions 0–1 of the upright photo."""
+    desk: Desk = request.app.state.desk
+    job_id, image_id = request.path_params["job_id"], request.path_params["image_id"]
+    form = await request.form()
+    values = {name: _text(form, name, 40) for name in ("x", "y", "w", "h")}
+    try:
+        box = parse_area(**values)
+    except AreaError:
+        return await _photo_page(
+            request, status_code=400, area_error=words.T.area_invalid, area_form=values
+        )
+    done = await run_in_threadpool(
+        lambda: redact_area(desk.runtime, job_id, image_id, box, by=desk.user(request))
+    )
+    if not done:
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    return RedirectResponse(f"/jobs/{job_id}/photos/{image_id}", status_code=303)
+
+
+async def change_redaction(request: Request) -> Response:
+    """Undo a redaction, or confirm one that a replaced file left to be checked."""
+    desk: Desk = request.app.state.desk
+    job_id, image_id = request.path_params["job_id"], request.path_params["image_id"]
+    raw_id, action = request.path_params["redaction_id"], request.path_params["action"]
+    form = await request.form()
+    if not (raw_id.isascii() and raw_id.isdigit()) or action not in ("undo", "confirm"):
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    if action == "undo":
+        done = await run_in_threadpool(
+            lambda: undo_redaction(
+                desk.runtime, job_id, image_id, int(raw_id), by=desk.user(request)
+            )
+        )
+    else:
+        done = await run_in_threadpool(
+            confirm_redaction, desk.runtime, job_id, image_id, int(raw_id)
+        )
+    if not done:
+        return PlainTextResponse(words.T.not_found, status_code=404)
+    return _back(form, job_id, image_id)
 
 
 async def retry_notification(request: Request) -> Response:
@@ -436,6 +524,15 @@ def build_app(
         Route("/jobs/{job_id}/photos/{image_id}", photo, methods=["GET"]),
         Route("/jobs/{job_id}/photos/{image_id}/hidden", set_hidden, methods=["POST"]),
         Route("/jobs/{job_id}/photos/{image_id}/checked", set_checked, methods=["POST"]),
+        Route("/jobs/{job_id}/photos/{image_id}/redact", redact, methods=["POST"]),
+        Route(
+            "/jobs/{job_id}/photos/{image_id}/redact-area", redact_dragged_area, methods=["POST"]
+        ),
+        Route(
+            "/jobs/{job_id}/photos/{image_id}/redactions/{redaction_id}/{action}",
+            change_redaction,
+            methods=["POST"],
+        ),
         Route("/jobs/{job_id}/release", release, methods=["POST"]),
         Route("/jobs/{job_id}/revoke", revoke, methods=["POST"]),
         Route("/jobs/{job_id}/runs/{run_id}", run, methods=["GET"]),
@@ -444,6 +541,7 @@ def build_app(
             retry_notification,
             methods=["POST"],
         ),
+        Route("/photos/{image_id}/customer", customer_preview, methods=["GET"]),
         Route("/photos/{image_id}/{size}", preview, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
 from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
-from pix_pipeline.domain.review import ErrorKind, FindingBox
+from pix_pipeline.domain.review import ErrorKind, FindingBox, RedactionView
 from pix_pipeline.notify.events import EventKind, NotificationStatus
 
 
@@ -68,6 +68,50 @@ class T:
     unmark_checked = "Prüfung aufheben"
     checked_note = "Geprüft von {by} am {when}"
     technical = "Technische Angabe"
+    # redaction ("Unkenntlich machen")
+    redact = "Unkenntlich machen"
+    redact_all = "Alle Funde unkenntlich machen"
+    redact_area = "Bereich unkenntlich machen"
+    redact_more = "Unkenntlich machen …"
+    redact_undo = "Rückgängig"
+    redact_confirm = "Bestätigen"
+    redact_remove = "Entfernen"
+    redacted_note = "Unkenntlich gemacht von {by} am {when}"
+    redacted_by_policy = "Automatisch unkenntlich gemacht (Grundeinstellung) am {when}"
+    redacted_count = "{count} Bereich(e) unkenntlich gemacht"
+    open_finding = "offen"
+    to_confirm_title = "Zu prüfen"
+    to_confirm_intro = (
+        "Die Datei wurde ersetzt. Diese Bereiche waren für die alte Fassung unkenntlich"
+        " gemacht. Bitte ansehen: bestätigen oder entfernen. Bis dahin hält das Foto die"
+        " Freigabe auf."
+    )
+    areas_title = "Unkenntlich gemachte Bereiche"
+    dragged_area = "Bereich"
+    area_help = (
+        "Mit der Maus ein Rechteck über das Foto ziehen, dann auf „Bereich unkenntlich machen“"
+        " klicken. Ohne Maus: Links, Oben, Breite und Höhe als Anteil des Fotos (0 bis 1)."
+    )
+    area_x = "Links"
+    area_y = "Oben"
+    area_w = "Breite"
+    area_h = "Höhe"
+    area_invalid = (
+        "Der Bereich ist ungültig: Links, Oben, Breite und Höhe sind Zahlen zwischen 0 und 1"
+        " (z. B. 0.25), und das Rechteck muss ganz im Foto liegen."
+    )
+    internal_view = "Intern (unverändert)"
+    customer_view = "Kundenansicht"
+    customer_view_note = "So bekommt der Kunde das Foto, sobald die Galerie es übernimmt."
+    no_finding_box = (
+        "Dieser Fund hat keine Position im Foto und kann nicht unkenntlich gemacht werden."
+        " Bitte das Foto prüfen oder ausblenden."
+    )
+    rendition_failed = (
+        "Die Kundenfassung dieses Fotos konnte nicht erstellt werden; es ist darum nicht in"
+        " der Galerie."
+    )
+    rendition_todo = "Das Foto neu exportieren und ersetzen; bleibt der Fehler, die Technik fragen."
     open_large = "Groß ansehen"
     close = "Schließen"
     # release
@@ -185,6 +229,10 @@ CATEGORY = _frozen(
         "licence_plates": "Kennzeichen",
         "logos": "Logos",
         "text": "Text / Hausnummern",
+        "house_numbers": "Hausnummern",
+        "area": "Bereich",
+        # Redactions of a replaced file that Daniel has not confirmed yet.
+        "redactions_to_confirm": "Unkenntlich gemachte Bereiche zu prüfen (Datei ersetzt)",
         # The check could not run (its model is missing): nothing found, because nothing looked.
         "faces:not_checked": "Gesichter nicht geprüft (Erkennung fehlt) – bitte selbst ansehen",
         "licence_plates:not_checked": "Kennzeichen nicht geprüft (Erkennung fehlt)"
@@ -203,6 +251,23 @@ FINDING = _frozen(
         "logo": "Logo",
     }
 )
+
+
+def redaction_note(redaction: RedactionView, when: str) -> str:
+    """Who made an area unrecognisable and when (`when` as the page writes times)."""
+    if redaction.source == "policy":
+        return T.redacted_by_policy.format(when=when)
+    return T.redacted_note.format(by=redaction.by or "?", when=when)
+
+
+def redaction_caption(redaction: RedactionView) -> str:
+    """What a redaction covers: the finding it came from, or a dragged area."""
+    if redaction.label is None:
+        return T.dragged_area
+    parts = [FINDING.get(redaction.label, redaction.label)]
+    if redaction.text:
+        parts.append(f"„{redaction.text}“")
+    return " ".join(parts)
 
 
 def finding_caption(box: FindingBox) -> str:

@@ -1,8 +1,16 @@
 """Brief 7: keep the customer gallery in step with the processed photos, under the release gate.
 
 The gallery is `gallery/images/` (the photos), `gallery/previews/{400,1600}/` (their
-previews, copied from pipeline/thumbs/ so that reprocessing cannot change what the customer
+previews, made from pipeline/thumbs/ so that reprocessing cannot change what the customer
 sees) and `gallery/expose.json`, the customer's document (`GalleryExpose`).
+
+The sync is the one place that writes customer files. Photos and previews are renditions
+(`imaging.rendition.render_customer_copy`), never byte copies: metadata by the
+PIX_CUSTOMER_METADATA rule, and each redacted area (domain/redaction.py) obscured. A copy's
+fingerprint is its content (gallery_hash), its redactions (gallery_redactions) and the
+rendition (gallery_rendition: metadata rule and renderer version). A changed rendition alone
+reaches a released gallery at the next sync (it removes data and changes no pixel); changed
+redactions are a change the customer sees, held for a release like a new version.
 
 Before the first release the gallery follows the pipeline directly (visibility `internal`).
 After a release it is what the customer sees: the sync then leaves it untouched and only
@@ -20,10 +28,11 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from pix_pipeline.domain import layout
+from pix_pipeline.domain import layout, redaction
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
+    Box,
     GalleryCaption,
     GalleryExpose,
     GalleryPhoto,
@@ -33,9 +42,15 @@ from pix_pipeline.domain.models import (
     ImageMeta,
     ImageStatus,
 )
+from pix_pipeline.imaging.rendition import (
+    RENDITION_VERSION,
+    MetadataRule,
+    RenditionError,
+    render_customer_copy,
+)
 from pix_pipeline.notify.events import DRAFT_READY_MAX_DELAY, DRAFT_READY_QUIET, EventKind
 from pix_pipeline.registry.repository import OutboxEvent
-from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.registry.schema import ImageRow, JobRow, RedactionRow
 from pix_pipeline.runtime import Runtime, on_workers
 
 PREVIEW_SIZES = (layout.ThumbSize.SMALL, layout.ThumbSize.LARGE)
@@ -68,6 +83,33 @@ def failed_in_gallery(row: ImageRow) -> bool:
     return (
         row.gallery_hash is not None and row.status == ImageStatus.ERROR and row.hidden_at is None
     )
+
+
+def rendition_tag(rule: MetadataRule) -> str:
+    """The rendition part of a gallery copy's fingerprint."""
+    return f"{rule.value}/{RENDITION_VERSION}"
+
+
+@dataclass(frozen=True)
+class Redactions:
+    """The job's redactions as the sync needs them: image_id -> the active boxes."""
+
+    boxes: dict[str, list[Box]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: dict[str, list[RedactionRow]]) -> "Redactions":
+        return cls({image_id: redaction.areas(mine) for image_id, mine in rows.items()})
+
+    def of_image(self, image_id: str) -> list[Box]:
+        return self.boxes.get(image_id, [])
+
+    def digest(self, image_id: str) -> str:
+        return redaction.areas_digest(self.of_image(image_id))
+
+
+def redactions_changed(row: ImageRow, redactions: Redactions) -> bool:
+    """The gallery holds this content with other redactions than decided now."""
+    return (row.gallery_redactions or "") != redactions.digest(row.image_id)
 
 
 class ChangeKind(StrEnum):
@@ -215,7 +257,10 @@ def planned_photos(
 
 
 def gallery_changes(
-    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+    job: JobRow,
+    rows: list[ImageRow],
+    current: dict[str, GalleryPhoto],
+    redactions: Redactions,
 ) -> list[GalleryChange]:
     """How the customer's gallery would change for reasons worth a release.
 
@@ -227,7 +272,7 @@ def gallery_changes(
         if shows_in_gallery(row):
             if row.gallery_hash is None:
                 changes.append(GalleryChange(ChangeKind.ADD, row.filename))
-            elif row.gallery_hash != row.content_hash:
+            elif row.gallery_hash != row.content_hash or redactions_changed(row, redactions):
                 changes.append(GalleryChange(ChangeKind.REPLACE, row.filename))
         elif row.gallery_hash is not None and not (
             keeps_last_version(row) or failed_in_gallery(row)
@@ -243,16 +288,25 @@ def gallery_changes(
 
 
 def pending_changes(
-    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto]
+    job: JobRow, rows: list[ImageRow], current: dict[str, GalleryPhoto], redactions: Redactions
 ) -> list[str]:
     """`gallery_changes` for people (English, as Dagster's metadata shows them)."""
-    return [change.describe() for change in gallery_changes(job, rows, current)]
+    return [change.describe() for change in gallery_changes(job, rows, current, redactions)]
 
 
-def release_changes(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> list[GalleryChange]:
+def release_changes(
+    rt: Runtime,
+    job: JobRow,
+    rows: list[ImageRow],
+    redaction_rows: dict[str, list[RedactionRow]] | None = None,
+) -> list[GalleryChange]:
     """What a release applies: the pending changes, and the photos that failed since the last
     release, which it takes out of the gallery."""
-    changes = gallery_changes(job, rows, current_photos(rt, job.job_id))
+    if redaction_rows is None:
+        redaction_rows = rt.registry.redactions_of_job(job.job_id)
+    changes = gallery_changes(
+        job, rows, current_photos(rt, job.job_id), Redactions.of(redaction_rows)
+    )
     changes += [
         GalleryChange(ChangeKind.REMOVE, r.filename, str(r.status))
         for r in rows
@@ -261,26 +315,113 @@ def release_changes(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> list[Gall
     return changes
 
 
-def _copy_photo(rt: Runtime, row: ImageRow) -> bool:
-    """Copy the processed version and its previews; False when final_input/ holds another by
-    now, or its previews are gone (then the next run brings it)."""
+def metadata_rule(rt: Runtime) -> MetadataRule:
+    return rt.settings.customer_metadata
+
+
+def _copy_photo(rt: Runtime, row: ImageRow, boxes: list[Box]) -> bool:
+    """Render the processed version and its previews into gallery/; False when final_input/
+    holds another by now, its previews are gone (then the next run brings it), or it cannot
+    be rendered (recorded on the photo for the desk)."""
     data = rt.storage.read_bytes(row.storage_path)
     if hashlib.sha256(data).hexdigest() != row.content_hash:
         return False
-    if not _copy_previews(rt, row):
+    try:
+        copy = render_customer_copy(
+            data, boxes, metadata_rule(rt), max_pixels=rt.settings.max_image_pixels
+        )
+    except RenditionError as exc:
+        rt.registry.set_rendition_error(row.image_id, str(exc))
         return False
-    rt.storage.write_bytes(layout.gallery_image_key(row.job_id, row.filename), data)
+    if not _copy_previews_safely(rt, row, boxes):
+        return False
+    rt.storage.write_bytes(layout.gallery_image_key(row.job_id, row.filename), copy)
     return True
 
 
-def _copy_previews(rt: Runtime, row: ImageRow) -> bool:
+def _copy_previews(rt: Runtime, row: ImageRow, boxes: list[Box]) -> bool:
+    """Render both previews from pipeline/thumbs/ with the photo's redactions (RenditionError
+    passes to the caller)."""
+    rule = metadata_rule(rt)
     for size in PREVIEW_SIZES:
         try:
             data = rt.storage.read_bytes(layout.thumb_key(row.job_id, row.image_id, size))
         except FileNotFoundError:
             return False
-        rt.storage.write_bytes(layout.gallery_preview_key(row.job_id, row.filename, size), data)
+        rt.storage.write_bytes(
+            layout.gallery_preview_key(row.job_id, row.filename, size),
+            render_customer_copy(data, boxes, rule),
+        )
     return True
+
+
+def _copy_recorded(rt: Runtime, row: ImageRow, redactions: Redactions) -> None:
+    rt.registry.set_gallery_copy(
+        row.image_id,
+        gallery_hash=row.content_hash,
+        redactions=redactions.digest(row.image_id),
+        rendition=rendition_tag(metadata_rule(rt)),
+    )
+
+
+def _is_current_copy(rt: Runtime, row: ImageRow, redactions: Redactions) -> bool:
+    return (
+        row.gallery_hash is not None
+        and row.gallery_hash == row.content_hash
+        and not redactions_changed(row, redactions)
+        and row.gallery_rendition == rendition_tag(metadata_rule(rt))
+    )
+
+
+def _refresh_renditions(rt: Runtime, rows: list[ImageRow], redactions: Redactions) -> list[str]:
+    """Make again the released copies whose only difference is the rendition (a new metadata
+    rule, a new renderer): the same pixels and areas the customer has, less data."""
+    tag = rendition_tag(metadata_rule(rt))
+    stale = [
+        r
+        for r in rows
+        if shows_in_gallery(r)
+        and r.gallery_hash == r.content_hash
+        and not redactions_changed(r, redactions)
+        and r.gallery_rendition != tag
+    ]
+    done = on_workers(
+        rt.settings,
+        lambda r: (r, _copy_photo(rt, r, redactions.of_image(r.image_id))),
+        stale,
+        "gallery",
+    )
+    refreshed = []
+    for row, ok in done:
+        if ok:
+            _copy_recorded(rt, row, redactions)
+            refreshed.append(row.filename)
+    return refreshed
+
+
+def _copy_previews_safely(rt: Runtime, row: ImageRow, boxes: list[Box]) -> bool:
+    try:
+        return _copy_previews(rt, row, boxes)
+    except RenditionError as exc:
+        rt.registry.set_rendition_error(row.image_id, str(exc))
+        return False
+
+
+def _apply_policy(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> None:
+    """Record PIX_REDACT_AUTO's redactions of new findings (see redaction.policy_redactions)."""
+    if not rt.settings.redact_auto:
+        return
+    new = redaction.apply_policy(
+        rows,
+        rt.registry.redactions_of_job(job.job_id),
+        rt.settings.redact_auto,
+        released=job.gallery_visibility == GalleryVisibility.CUSTOMER,
+        checked={
+            r.image_id: r.checked_hash is not None and r.checked_hash == r.content_hash
+            for r in rows
+        },
+    )
+    rt.registry.add_redactions(job.job_id, new)
 
 
 def sync_gallery(
@@ -331,10 +472,14 @@ def _sync(
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
     rows = checked_rows if checked_rows is not None else rt.registry.images_of_job(job_id)
+    if checked_rows is None:
+        _apply_policy(rt, job, rows)
+    redactions = Redactions.of(rt.registry.redactions_of_job(job_id))
     current = current_photos(rt, job_id)
-    changes = pending_changes(job, rows, current)
+    changes = pending_changes(job, rows, current, redactions)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:
+        _refresh_renditions(rt, rows, redactions)
         event = GalleryEvent.CHANGES_PENDING if changes else GalleryEvent.CHANGES_CLEARED
         newly_pending = bool(changes) and job.gallery_status != GalleryStatus.UPDATE_PENDING
         held = sum(1 for r in rows if r.gallery_hash is not None)
@@ -346,9 +491,14 @@ def _sync(
         return report
 
     report = GalleryReport(job_id, "", job.gallery_visibility, 0, pending_changes=changes)
-    to_copy = [r for r in rows if shows_in_gallery(r) and r.gallery_hash != r.content_hash]
+    to_copy = [r for r in rows if shows_in_gallery(r) and not _is_current_copy(rt, r, redactions)]
     copied = dict(
-        on_workers(rt.settings, lambda r: (r.image_id, _copy_photo(rt, r)), to_copy, "gallery")
+        on_workers(
+            rt.settings,
+            lambda r: (r.image_id, _copy_photo(rt, r, redactions.of_image(r.image_id))),
+            to_copy,
+            "gallery",
+        )
     )
     previews = {
         size: {f.name for f in rt.storage.list_files(layout.gallery_previews_prefix(job_id, size))}
@@ -359,13 +509,14 @@ def _sync(
     keep: set[str] = set()
     kept_ids: set[str] = set()
     for row in rows:
-        current_copy = row.gallery_hash is not None and row.gallery_hash == row.content_hash
+        current_copy = _is_current_copy(rt, row, redactions)
         if shows_in_gallery(row) and (current_copy or copied.get(row.image_id)):
             if not current_copy:
-                rt.registry.set_gallery_hash(row.image_id, row.content_hash)
+                _copy_recorded(rt, row, redactions)
                 report.copied.append(row.filename)
             elif any(row.filename not in names for names in previews.values()) and not (
-                _copy_previews(rt, row)  # synced before previews were released, or deleted
+                # synced before previews were released, or deleted
+                _copy_previews_safely(rt, row, redactions.of_image(row.image_id))
             ):
                 report.missing_previews.append(row.filename)
             keep.add(row.filename)

@@ -98,6 +98,18 @@ def thumb_key(job_id: str, image_id: str, size: ThumbSize) -> str:
     return f"{thumbs_prefix(job_id)}/{check_filename(image_id)}_{size.value}.jpg"
 
 
+def customer_view_prefix(job_id: str) -> str:
+    return f"{pipeline_prefix(job_id)}/customer_view"
+
+
+def customer_view_key(job_id: str, image_id: str, fingerprint: str) -> str:
+    """The desk's "Kundenansicht": the large internal preview with the photo's redactions, for
+    one fingerprint of its areas and rendition (a change makes a new file). Internal, like
+    everything under pipeline/: never what the gallery holds."""
+    name = f"{check_filename(image_id)}_{check_filename(fingerprint)}.jpg"
+    return f"{customer_view_prefix(job_id)}/{name}"
+
+
 def depth_prefix(job_id: str) -> str:
     return f"{pipeline_prefix(job_id)}/depth"
 

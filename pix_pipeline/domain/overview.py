@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.gallery import current_photos, pending_changes
+from pix_pipeline.domain.gallery import Redactions, current_photos, pending_changes
 from pix_pipeline.domain.meta import current_results
 from pix_pipeline.domain.models import (
     GalleryStatus,
@@ -251,7 +251,16 @@ def gallery_view(rt: Runtime, job_id: str) -> GalleryView:
         gallery_status=job.gallery_status,
         gallery_visibility=job.gallery_visibility,
         image_count=len(gallery_names(rows)),
-        pending_changes=(pending_changes(job, rows, current_photos(rt, job_id)) if behind else []),
+        pending_changes=(
+            pending_changes(
+                job,
+                rows,
+                current_photos(rt, job_id),
+                Redactions.of(rt.registry.redactions_of_job(job_id)),
+            )
+            if behind
+            else []
+        ),
         last_release=_who_when(job.release_count, job.released_by, job.released_at),
         last_revoke=_who_when(None, job.revoked_by, job.revoked_at),
         lines=image_lines(rows),

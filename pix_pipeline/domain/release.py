@@ -7,11 +7,12 @@ release.
 
 import functools
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from pix_pipeline.domain import layout
+from pix_pipeline.domain import layout, redaction
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     GalleryReport,
@@ -28,10 +29,13 @@ from pix_pipeline.domain.models import (
 )
 from pix_pipeline.notify.events import EventKind
 from pix_pipeline.registry.repository import OutboxEvent
-from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.registry.schema import ImageRow, JobRow, RedactionRow
 from pix_pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# What blocks a release besides findings: redactions of a replaced file, "zu prüfen".
+REDACTIONS_TO_CONFIRM = "redactions_to_confirm"
 
 
 class Refusal(StrEnum):
@@ -88,7 +92,9 @@ class ReleaseCheck:
             )
         if self.refusal is Refusal.UNCHECKED_FINDINGS:
             listed = "; ".join(
-                f"{name}: {', '.join(cats)}".replace(NOT_CHECKED_MARK, " (not checked)")
+                f"{name}: {', '.join(cats)}".replace(NOT_CHECKED_MARK, " (not checked)").replace(
+                    REDACTIONS_TO_CONFIRM, "redactions of a replaced file to confirm"
+                )
                 for name, cats in sorted(self.findings.items())
             )
             return (
@@ -112,13 +118,21 @@ def findings_checked(row: ImageRow) -> bool:
     return row.checked_hash is not None and row.checked_hash == row.content_hash
 
 
-def unchecked_categories(row: ImageRow) -> list[str]:
+def unchecked_categories(row: ImageRow, redactions: Sequence[RedactionRow] = ()) -> list[str]:
     """What blocks a release of this photo: for a shown photo that Daniel has not marked
-    checked, its detected categories and the categories whose check failed."""
-    if not shows_in_gallery(row) or row.meta is None or findings_checked(row):
+    checked, its detected categories and the categories whose check failed, less the
+    categories whose every finding is redacted; and, checked or not, redactions decided for
+    an earlier version of the file that Daniel has not confirmed."""
+    if not shows_in_gallery(row) or row.meta is None:
         return []
-    privacy = ImageMeta.model_validate(row.meta).privacy
-    return privacy.to_look_at() if privacy is not None else []
+    waiting = [REDACTIONS_TO_CONFIRM] if redaction.to_confirm(row, redactions) else []
+    if findings_checked(row):
+        return waiting
+    meta = ImageMeta.model_validate(row.meta)
+    if meta.privacy is None:
+        return waiting
+    handled = redaction.redacted_categories(redaction.current_meta(row), redactions)
+    return [c for c in meta.privacy.to_look_at() if c not in handled] + waiting
 
 
 def check_release(
@@ -128,6 +142,7 @@ def check_release(
     changes: list[GalleryChange],
     approved_by: str,
     acknowledged: bool,
+    redactions: Mapping[str, Sequence[RedactionRow]],
 ) -> ReleaseCheck:
     """The one answer to "may this gallery be released now, and if not, why".
 
@@ -141,7 +156,7 @@ def check_release(
     shown = [r for r in rows if shows_in_gallery(r)]
     counts = {status.value: sum(1 for r in rows if r.status == status) for status in ImageStatus}
     counts["hidden"] = sum(1 for r in rows if r.hidden_at is not None and r.status != "removed")
-    findings = privacy_findings(rows)
+    findings = privacy_findings(rows, redactions)
     check = functools.partial(
         ReleaseCheck,
         job.job_id,
@@ -176,7 +191,9 @@ class ReleaseReport:
     gallery: GalleryReport | None = None
 
 
-def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
+def privacy_findings(
+    rows: list[ImageRow], redactions: Mapping[str, Sequence[RedactionRow]] | None = None
+) -> dict[str, list[str]]:
     """filename -> privacy categories still to be checked, for the photos a release would show.
 
     Hidden photos never reach the customer, and photos whose findings Daniel checked count as
@@ -184,7 +201,7 @@ def privacy_findings(rows: list[ImageRow]) -> dict[str, list[str]]:
     """
     findings: dict[str, list[str]] = {}
     for row in rows:
-        detected = unchecked_categories(row)
+        detected = unchecked_categories(row, (redactions or {}).get(row.image_id, ()))
         if detected:
             findings[row.filename] = detected
     return findings
@@ -215,12 +232,14 @@ def _release(
         verdict = ReleaseCheck(job_id, Refusal.NOT_REGISTERED)
         raise ReleaseRefused(verdict.message(), verdict)
     rows = rt.registry.images_of_job(job_id)
+    redactions = rt.registry.redactions_of_job(job_id)
     verdict = check_release(
         job,
         rows,
-        changes=release_changes(rt, job, rows),
+        changes=release_changes(rt, job, rows, redactions),
         approved_by=approved_by,
         acknowledged=acknowledged,
+        redactions=redactions,
     )
     if not verdict.allowed:
         raise ReleaseRefused(verdict.message(), verdict)

@@ -5,20 +5,24 @@ input, call one function here and render the value it returns. Hiding, checking 
 release gate are the same functions the pipeline uses.
 """
 
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from pix_pipeline.domain import layout
+from pix_pipeline.domain import layout, redaction
 from pix_pipeline.domain.gallery import (
     GalleryChange,
+    metadata_rule,
     release_changes,
+    rendition_tag,
     shows_in_gallery,
     sync_gallery,
 )
 from pix_pipeline.domain.models import (
-    PRIVACY_CATEGORIES,
+    Box,
     ImageMeta,
     ImageStatus,
     RoomType,
@@ -30,6 +34,7 @@ from pix_pipeline.domain.release import (
     findings_checked,
     unchecked_categories,
 )
+from pix_pipeline.imaging.rendition import render_customer_copy
 from pix_pipeline.notify.outbox import (
     NotificationView,
     RetryRefused,
@@ -38,7 +43,7 @@ from pix_pipeline.notify.outbox import (
     retry_notifications_of_job,
 )
 from pix_pipeline.registry.repository import JobSummary, Registry, as_utc
-from pix_pipeline.registry.schema import ImageRow, JobRow
+from pix_pipeline.registry.schema import ImageRow, JobRow, RedactionRow
 from pix_pipeline.runtime import Runtime
 
 JOBS_PER_PAGE = 50
@@ -80,9 +85,37 @@ def error_kind(row: ImageRow) -> ErrorKind | None:
     return ErrorKind.UNKNOWN
 
 
+def _css(box: Box) -> str:
+    """Where a box sits over its preview, in percent of the preview's size."""
+    return (
+        f"left:{box.x0 * 100:.2f}%;top:{box.y0 * 100:.2f}%;"
+        f"width:{(box.x1 - box.x0) * 100:.2f}%;height:{(box.y1 - box.y0) * 100:.2f}%"
+    )
+
+
+@dataclass(frozen=True)
+class RedactionView:
+    """One area the customer's copies obscure, with who decided it and when."""
+
+    id: int
+    category: str
+    label: str | None
+    text: str | None
+    source: str
+    by: str | None
+    at: datetime | None
+    to_confirm: bool
+    box: Box
+
+    @property
+    def css(self) -> str:
+        return _css(self.box)
+
+
 @dataclass(frozen=True)
 class FindingBox:
-    """One privacy finding where it is, in 0–1 coordinates of the upright photo."""
+    """One privacy finding where it is, in 0–1 coordinates of the upright photo, and the
+    redaction that obscures it (None: open)."""
 
     category: str
     label: str
@@ -92,6 +125,9 @@ class FindingBox:
     y0: float
     x1: float
     y1: float
+    # How the desk's form names the finding (redaction.FoundArea.key).
+    key: str = ""
+    redaction: RedactionView | None = None
 
     @property
     def data_box(self) -> str:
@@ -99,11 +135,11 @@ class FindingBox:
 
     @property
     def css(self) -> str:
-        """Where the box sits over its preview, in percent of the preview's size."""
-        return (
-            f"left:{self.x0 * 100:.2f}%;top:{self.y0 * 100:.2f}%;"
-            f"width:{(self.x1 - self.x0) * 100:.2f}%;height:{(self.y1 - self.y0) * 100:.2f}%"
-        )
+        return _css(Box(x0=self.x0, y0=self.y0, x1=self.x1, y1=self.y1))
+
+    @property
+    def redacted(self) -> bool:
+        return self.redaction is not None
 
 
 @dataclass(frozen=True)
@@ -130,6 +166,25 @@ class PhotoReview:
     checked_at: datetime | None
     checked_by: str | None
     in_gallery: bool
+    # Active redactions (findings and dragged areas), and why the customer's copy could not be
+    # made, if it could not.
+    redactions: list[RedactionView] = field(default_factory=list)
+    rendition_error: str | None = None
+
+    @property
+    def areas(self) -> list[RedactionView]:
+        """Redactions that are no finding of the current check: dragged areas, and findings
+        the check no longer reports."""
+        shown = {b.redaction.id for b in self.boxes if b.redaction is not None}
+        return [r for r in self.redactions if r.id not in shown]
+
+    @property
+    def open_findings(self) -> int:
+        return sum(1 for b in self.boxes if not b.redacted)
+
+    @property
+    def to_confirm(self) -> list[RedactionView]:
+        return [r for r in self.redactions if r.to_confirm]
 
     @property
     def failed(self) -> bool:
@@ -152,22 +207,49 @@ class JobReview:
         return [p for p in self.photos if p.failed]
 
 
-def _boxes(meta: ImageMeta) -> list[FindingBox]:
-    boxes: list[FindingBox] = []
-    if meta.privacy is None:
-        return boxes
-    for category in PRIVACY_CATEGORIES:
-        for item in meta.privacy.category(category).items:
-            if item.box is None:
-                continue
-            b = item.box
-            boxes.append(
-                FindingBox(category, item.label, item.score, item.text, b.x0, b.y0, b.x1, b.y1)
+def _redaction_view(image: ImageRow, row: RedactionRow) -> RedactionView:
+    return RedactionView(
+        id=row.id,
+        category=row.category,
+        label=row.finding_label,
+        text=row.finding_text,
+        source=row.source,
+        by=row.created_by,
+        at=as_utc(row.created_at),
+        to_confirm=row.confirmed_hash != image.content_hash,
+        box=redaction.row_box(row),
+    )
+
+
+def _boxes(image: ImageRow, meta: ImageMeta, rows: Sequence[RedactionRow]) -> list[FindingBox]:
+    """The findings of the current check, one per area (duplicates folded), each with the
+    redaction that obscures it."""
+    boxes = []
+    for area in redaction.found_areas(meta):
+        match = redaction.matching(area, rows)
+        b = area.box
+        boxes.append(
+            FindingBox(
+                area.privacy_category,
+                area.label,
+                area.score,
+                area.text,
+                b.x0,
+                b.y0,
+                b.x1,
+                b.y1,
+                key=area.key,
+                redaction=(
+                    _redaction_view(image, match)
+                    if match is not None and match.undone_at is None
+                    else None
+                ),
             )
+        )
     return boxes
 
 
-def photo_review(row: ImageRow) -> PhotoReview:
+def photo_review(row: ImageRow, redactions: Sequence[RedactionRow] = ()) -> PhotoReview:
     """The desk's view of one registered photo."""
     meta = ImageMeta.model_validate(row.meta) if row.meta else None
     current = meta is not None and meta.content_hash == row.content_hash
@@ -183,14 +265,16 @@ def photo_review(row: ImageRow) -> PhotoReview:
         error_message=row.error_message,
         thumbnails=meta.thumbnails if meta else None,
         categories=privacy.to_look_at() if privacy else [],
-        boxes=_boxes(meta) if meta is not None and current else [],
-        unchecked=unchecked_categories(row),
+        boxes=_boxes(row, meta, redactions) if meta is not None and current else [],
+        unchecked=unchecked_categories(row, redactions),
         hidden_at=as_utc(row.hidden_at),
         hidden_by=row.hidden_by,
         checked=findings_checked(row),
         checked_at=as_utc(row.checked_at),
         checked_by=row.checked_by,
         in_gallery=shows_in_gallery(row),
+        redactions=[_redaction_view(row, r) for r in redaction.active(redactions)],
+        rendition_error=row.rendition_error,
     )
 
 
@@ -207,15 +291,19 @@ def job_review(rt: Runtime, job_id: str) -> JobReview | None:
     if job is None:
         return None
     all_rows = rt.registry.images_of_job(job_id)
+    redactions = rt.registry.redactions_of_job(job_id)
     rows = [r for r in all_rows if r.status != ImageStatus.REMOVED]
-    photos = sorted((photo_review(r) for r in rows), key=_page_order)
+    photos = sorted(
+        (photo_review(r, redactions.get(r.image_id, [])) for r in rows), key=_page_order
+    )
     # The form's preview: would it go ahead with the box unticked, and what would it bring.
     check = check_release(
         job,
         all_rows,
-        changes=release_changes(rt, job, all_rows),
+        changes=release_changes(rt, job, all_rows, redactions),
         approved_by="-",
         acknowledged=False,
+        redactions=redactions,
     )
     return JobReview(
         job=job,
@@ -232,9 +320,15 @@ def release_check(
     """The release gate of release_gallery, asked before its run is launched."""
     job = rt.registry.get_job(job_id) if layout.is_valid_job_id(job_id) else None
     rows = rt.registry.images_of_job(job_id) if job is not None else []
-    changes = release_changes(rt, job, rows) if job is not None else []
+    redactions = rt.registry.redactions_of_job(job_id) if job is not None else {}
+    changes = release_changes(rt, job, rows, redactions) if job is not None else []
     return check_release(
-        job, rows, changes=changes, approved_by=approved_by, acknowledged=acknowledged
+        job,
+        rows,
+        changes=changes,
+        approved_by=approved_by,
+        acknowledged=acknowledged,
+        redactions=redactions,
     )
 
 
@@ -313,3 +407,104 @@ def preview_key(registry: Registry, image_id: str, size: layout.ThumbSize) -> st
     key = layout.thumb_key(row.job_id, row.image_id, size)
     recorded = thumbnails.small if size is layout.ThumbSize.SMALL else thumbnails.large
     return key if key == recorded else None
+
+
+# -- redaction ("Unkenntlich machen") ----------------------------------------------------
+
+
+def _photo_row(rt: Runtime, job_id: str, image_id: str) -> ImageRow | None:
+    if not (layout.is_valid_job_id(job_id) and IMAGE_ID_PATTERN.fullmatch(image_id)):
+        return None
+    row = rt.registry.get_image(image_id)
+    if row is None or row.job_id != job_id or row.status == ImageStatus.REMOVED:
+        return None
+    return row
+
+
+def _open_findings(rt: Runtime, row: ImageRow) -> list[redaction.FoundArea]:
+    rows = rt.registry.redactions_of_job(row.job_id).get(row.image_id, [])
+    return [
+        area
+        for area in redaction.found_areas(redaction.current_meta(row))
+        if (match := redaction.matching(area, rows)) is None or match.undone_at is not None
+    ]
+
+
+def redact_findings(
+    rt: Runtime, job_id: str, image_id: str, *, by: str, key: str | None = None
+) -> bool:
+    """Make one finding of the photo (named by its key), or all of its open findings,
+    unrecognisable in the customer's copies, and sync the gallery. False when the job has no
+    such photo or finding."""
+    row = _photo_row(rt, job_id, image_id)
+    if row is None:
+        return False
+    chosen = [a for a in _open_findings(rt, row) if key is None or a.key == key]
+    if key is not None and not chosen:
+        return False
+    rt.registry.add_redactions(
+        job_id, [redaction.finding_redaction(row, area, by) for area in chosen]
+    )
+    sync_gallery(rt, job_id)
+    return True
+
+
+def redact_area(rt: Runtime, job_id: str, image_id: str, box: Box, *, by: str) -> bool:
+    """Make a rectangle Daniel dragged (0–1 of the upright photo) unrecognisable."""
+    row = _photo_row(rt, job_id, image_id)
+    if row is None:
+        return False
+    rt.registry.add_redactions(job_id, [redaction.area_redaction(row, box, by)])
+    sync_gallery(rt, job_id)
+    return True
+
+
+def undo_redaction(rt: Runtime, job_id: str, image_id: str, redaction_id: int, *, by: str) -> bool:
+    """Take a redaction back: the customer's copies show the area again after the sync (a
+    released gallery: after the next release)."""
+    if _photo_row(rt, job_id, image_id) is None:
+        return False
+    if not rt.registry.undo_redaction(job_id, image_id, redaction_id, by=by):
+        return False
+    sync_gallery(rt, job_id)
+    return True
+
+
+def confirm_redaction(rt: Runtime, job_id: str, image_id: str, redaction_id: int) -> bool:
+    """Keep a redaction for the photo's replaced file (it no longer holds the release)."""
+    if _photo_row(rt, job_id, image_id) is None:
+        return False
+    return rt.registry.confirm_redaction(job_id, image_id, redaction_id)
+
+
+def customer_view(rt: Runtime, image_id: str) -> bytes | None:
+    """The "Kundenansicht": the photo's large internal preview as its customer copy would
+    look (redactions applied, metadata by the rule), made on demand and kept under pipeline/.
+
+    Never read from gallery/, which stays as released while changes wait. None for a photo
+    without a preview.
+    """
+    key = preview_key(rt.registry, image_id, layout.ThumbSize.LARGE)
+    row = rt.registry.get_image(image_id) if key is not None else None
+    if key is None or row is None:
+        return None
+    boxes = redaction.areas(rt.registry.redactions_of_job(row.job_id).get(image_id, []))
+    rule = metadata_rule(rt)
+    fingerprint = hashlib.sha256(
+        f"{row.content_hash}|{redaction.areas_digest(boxes)}|{rendition_tag(rule)}".encode()
+    ).hexdigest()[:32]
+    cached = layout.customer_view_key(row.job_id, image_id, fingerprint)
+    try:
+        return rt.storage.read_bytes(cached)
+    except FileNotFoundError:
+        pass
+    try:
+        data = render_customer_copy(rt.storage.read_bytes(key), boxes, rule)
+    except FileNotFoundError:
+        return None
+    prefix = layout.customer_view_prefix(row.job_id)
+    for old in rt.storage.list_files(prefix):
+        if old.name.startswith(f"{image_id}_"):
+            rt.storage.delete(f"{prefix}/{old.name}")
+    rt.storage.write_bytes(cached, data)
+    return data

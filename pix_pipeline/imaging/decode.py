@@ -71,7 +71,7 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 
 
@@ -87,7 +87,7 @@ class FrameHeader:
 
 # Coding processes the decoders here cannot handle (ITU T.81 table B.1): lossless and
 # hierarchical frames. Arithmetic coding (0xC9, 0xCA) is decoded by libjpeg-turbo.
-_UNSUPPORTED_FRAMES = {
+UNSUPPORTED_FRAMES = {
     0xC3: "lossless",
     0xC5: "hierarchical",
     0xC6: "hierarchical progressive",
@@ -113,7 +113,7 @@ def frame_header(data: bytes) -> FrameHeader | None:
             pos += 2
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if marker in _SOF_MARKERS and pos + 9 <= len(data):
+        if marker in SOF_MARKERS and pos + 9 <= len(data):
             return FrameHeader(
                 marker=marker,
                 precision=data[pos + 4],
@@ -126,8 +126,9 @@ def frame_header(data: bytes) -> FrameHeader | None:
     return None
 
 
-def _check_frame(frame: FrameHeader, max_pixels: int) -> None:
-    process = _UNSUPPORTED_FRAMES.get(frame.marker)
+def check_frame(frame: FrameHeader, max_pixels: int) -> None:
+    """Refuse frames no decoder here reads, and more pixels than `max_pixels`."""
+    process = UNSUPPORTED_FRAMES.get(frame.marker)
     if process is not None:
         raise ImageRejected(f"{process} JPEG (SOF{frame.marker - 0xC0}) cannot be decoded")
     if frame.precision != 8:
@@ -156,7 +157,7 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
     frame = frame_header(data)
     if frame is not None:
         # Before Pillow sees the file, so a bomb costs nothing and gets our message.
-        _check_frame(frame, max_pixels)
+        check_frame(frame, max_pixels)
     try:
         with warnings.catch_warnings():
             # Our own pixel cap below replaces Pillow's warning-only bomb check.
@@ -211,6 +212,18 @@ def check_jpeg(data: bytes, max_pixels: int) -> JpegInfo:
         )
         _load(image)
     return info
+
+
+def decode_stored(data: bytes, max_pixels: int) -> tuple[Image.Image, JpegInfo]:
+    """Decode at full resolution as stored: no orientation applied, no colour conversion, so
+    the pixels can be edited and encoded again like the original. The caller closes it."""
+    image, info = _open(data, max_pixels)
+    try:
+        _load(image)
+    except ImageRejected:
+        image.close()
+        raise
+    return image, info
 
 
 def upright(image: Image.Image, orientation: int) -> Image.Image:

@@ -48,6 +48,7 @@ from pix_pipeline.registry.schema import (
     ImageRow,
     JobRow,
     NotificationRow,
+    RedactionRow,
     StepResultRow,
     utcnow,
 )
@@ -82,6 +83,22 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) 
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class NewRedaction:
+    """An area to obscure in a photo's customer copies (see RedactionRow)."""
+
+    image_id: str
+    category: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    source: str
+    created_by: str | None
+    finding_label: str | None = None
+    finding_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -716,6 +733,98 @@ class Registry:
                 "checked_by": by,
             }
         return self._update_photo(job_id, image_id, values)
+
+    # -- redactions (the desk and the redaction policy) -----------------------------------
+
+    def redactions_of_job(self, job_id: str) -> dict[str, list[RedactionRow]]:
+        """image_id -> its redactions, undone ones included, oldest first."""
+        with self.session() as s:
+            stmt = (
+                select(RedactionRow).where(RedactionRow.job_id == job_id).order_by(RedactionRow.id)
+            )
+            out: dict[str, list[RedactionRow]] = {}
+            for row in s.scalars(stmt):
+                out.setdefault(row.image_id, []).append(row)
+            return out
+
+    def add_redactions(self, job_id: str, new: Sequence[NewRedaction]) -> int:
+        """Record redactions of photos of this job, each decided for its photo's current
+        content; photos the job does not have are skipped. Returns how many were recorded."""
+        if not new:
+            return 0
+        with self.session() as s:
+            hashes = dict(
+                s.execute(
+                    select(ImageRow.image_id, ImageRow.content_hash).where(
+                        ImageRow.job_id == job_id,
+                        ImageRow.image_id.in_({r.image_id for r in new}),
+                    )
+                ).all()
+            )
+            now = utcnow()
+            rows = [
+                RedactionRow(
+                    job_id=job_id,
+                    created_at=now,
+                    confirmed_hash=hashes[r.image_id],
+                    **vars(r),
+                )
+                for r in new
+                if r.image_id in hashes
+            ]
+            s.add_all(rows)
+            return len(rows)
+
+    def _update_redaction(
+        self, job_id: str, image_id: str, redaction_id: int, values: dict[str, Any]
+    ) -> bool:
+        with self.session() as s:
+            result = s.execute(
+                update(RedactionRow)
+                .where(
+                    RedactionRow.id == redaction_id,
+                    RedactionRow.image_id == image_id,
+                    RedactionRow.job_id == job_id,
+                )
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def undo_redaction(self, job_id: str, image_id: str, redaction_id: int, *, by: str) -> bool:
+        """Take a redaction back (it stays recorded as undone); False if there is no such one."""
+        values = {"undone_at": utcnow(), "undone_by": by}
+        return self._update_redaction(job_id, image_id, redaction_id, values)
+
+    def confirm_redaction(self, job_id: str, image_id: str, redaction_id: int) -> bool:
+        """Keep a redaction for the photo's current (replaced) content; who decided the area
+        stays recorded."""
+        with self.session() as s:
+            content = s.scalar(select(ImageRow.content_hash).where(ImageRow.image_id == image_id))
+        return self._update_redaction(job_id, image_id, redaction_id, {"confirmed_hash": content})
+
+    def set_gallery_copy(
+        self, image_id: str, *, gallery_hash: str | None, redactions: str, rendition: str
+    ) -> None:
+        """Record what the photo's copy in gallery/ was made from (its fingerprint)."""
+        with self.session() as s:
+            s.execute(
+                update(ImageRow)
+                .where(ImageRow.image_id == image_id)
+                .values(
+                    gallery_hash=gallery_hash,
+                    gallery_redactions=redactions,
+                    gallery_rendition=rendition,
+                    rendition_error=None,
+                )
+            )
+
+    def set_rendition_error(self, image_id: str, message: str | None) -> None:
+        with self.session() as s:
+            s.execute(
+                update(ImageRow)
+                .where(ImageRow.image_id == image_id)
+                .values(rendition_error=message)
+            )
 
     def job_summaries(
         self, *, offset: int, limit: int, needs_attention: bool

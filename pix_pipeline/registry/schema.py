@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,12 @@ class ImageRow(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     # content_hash of the copy now in gallery/images/, NULL when there is none.
     gallery_hash: Mapped[str | None] = mapped_column(String(64))
+    # With gallery_hash, the copy's fingerprint: the digest of the redacted areas it was made
+    # with ("" or NULL: none) and the rendition (metadata rule and renderer version).
+    gallery_redactions: Mapped[str | None] = mapped_column(String(64))
+    gallery_rendition: Mapped[str | None] = mapped_column(String(64))
+    # Why the customer's copy of the current version could not be made (NULL: it could).
+    rendition_error: Mapped[str | None] = mapped_column(Text)
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column()
@@ -118,6 +125,36 @@ class ImageRow(Base):
         UniqueConstraint("job_id", "filename", name="uq_images_job_filename"),
         Index("ix_images_job_status", "job_id", "status"),
     )
+
+
+class RedactionRow(Base):
+    """One area of a photo that the customer's copies obscure: a finding Daniel (or the
+    policy) chose, or a rectangle he dragged. Undone rows stay, so the policy does not apply
+    again to a finding Daniel undid; `confirmed_hash` is the content the area was decided for
+    (a replaced file leaves it "to be confirmed", like checked_hash)."""
+
+    __tablename__ = "redactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.image_id"), index=True)
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    # faces, licence_plates, house_numbers, text, logos, or `area` for a dragged rectangle.
+    category: Mapped[str] = mapped_column(String(32))
+    # The box in 0–1 coordinates of the upright photo.
+    x0: Mapped[float] = mapped_column(Float)
+    y0: Mapped[float] = mapped_column(Float)
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+    # The finding it came from (its label and read text), NULL for a dragged area.
+    finding_label: Mapped[str | None] = mapped_column(String(64))
+    finding_text: Mapped[str | None] = mapped_column(Text)
+    # `daniel` or `policy` (PIX_REDACT_AUTO).
+    source: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_hash: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undone_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class StepResultRow(Base):

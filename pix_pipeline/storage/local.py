@@ -16,6 +16,36 @@ RACY_STAMP_NS = 5 * 10**9
 TEMP_SUFFIX = ".tmp"
 
 
+def _process_umask() -> int:
+    """The process's umask, from /proc where Linux shows it (no change, safe with threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere the umask can only be read by setting it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temp_file(target: Path) -> tuple[int, str]:
+    """A temp file next to `target` with the mode a plain open() would give (0666 & ~umask).
+
+    mkstemp makes its files 0600, so a web server running as another user could not read the
+    gallery once the temp file is renamed into place.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+    try:
+        os.fchmod(fd, 0o666 & ~_process_umask())
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, tmp
+
+
 class LocalStorage(Storage):
     """Keys map onto paths below `root`; writes go to a temp file and are renamed into place."""
 
@@ -84,7 +114,7 @@ class LocalStorage(Storage):
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+        fd, tmp = _temp_file(target)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -99,7 +129,7 @@ class LocalStorage(Storage):
         source = self.path(src)
         target = self.path(dst)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+        fd, tmp = _temp_file(target)
         os.close(fd)
         try:
             shutil.copyfile(source, tmp)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pix_pipeline.desk import words
-from pix_pipeline.domain.release import Refusal, release_gallery
+from pix_pipeline.domain.release import REDACTIONS_TO_CONFIRM, Refusal, release_gallery
 from pix_pipeline.domain.review import release_check
 from pix_pipeline.notify.events import DRAFT_READY_MAX_DELAY
 from pix_pipeline.notify.outbox import deliver_due
@@ -219,7 +219,10 @@ def test_checked_findings_stop_blocking_until_the_photo_changes(rig: Rig):
     rig.harness.tick()
     assert rig.harness.run(JOB).success
     again = release_check(rig.runtime, JOB, approved_by="Daniel", acknowledged=False)
-    assert again.refusal is Refusal.UNCHECKED_FINDINGS and again.findings == {"face.jpg": ["faces"]}
+    # The face was made unrecognisable by the default policy, for the old file: the new one
+    # waits until Daniel confirms that redaction.
+    assert again.refusal is Refusal.UNCHECKED_FINDINGS
+    assert again.findings == {"face.jpg": [REDACTIONS_TO_CONFIRM]}
 
 
 def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
@@ -227,8 +230,9 @@ def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
     refused = rig.post(f"/jobs/{JOB}/release", {"approved_by": "Daniel", "note": "ok"})
     assert refused.status_code == 409
     assert 'id="refused"' in refused.text
-    assert html.escape("2 Foto(s) mit ungeprüften Datenschutz-Funden") in refused.text
-    assert "door.jpg, face.jpg" in refused.text
+    # The face is made unrecognisable by the default policy (PIX_REDACT_AUTO): handled. The
+    # house number is not, and holds the release.
+    assert html.escape("1 Foto(s) mit ungeprüften Datenschutz-Funden: door.jpg.") in refused.text
     assert "Traceback" not in refused.text
     job = rig.runtime.registry.get_job(JOB)
     assert job is not None and job.gallery_visibility == "internal" and job.release_count == 0
