@@ -671,3 +671,22 @@ def test_a_number_with_words_right_above_or_below_is_text():
     _, items = classify(lines, PrivacyThresholds())
     labels = {d.text: d.label for d in items}
     assert labels["12"] == "text" and labels["17"] == "house_number"
+
+
+def test_a_faint_digit_of_a_house_number_leads_to_the_whole_number(checks: LocalPrivacyChecks):
+    image, box = plaque("724")
+    third = (box.x1 - box.x0) / 3
+    middle = Box(x0=box.x0 + third, y0=box.y0, x1=box.x1 - third, y1=box.y1)
+    found = checks.faint_numbers(image, [TextLine("2", 0.5, middle)])
+    assert [ln.text for ln in found] == ["724"]
+    _, items = checks.classify(image, [TextLine("2", 0.5, middle)])
+    assert [(d.label, d.text) for d in items] == [("house_number", "724")]
+
+
+def test_a_faint_number_read_short_again_or_at_the_edge_adds_nothing(checks: LocalPrivacyChecks):
+    image, box = plaque("18")
+    assert checks.faint_numbers(image, [TextLine("18", 0.64, box)]) == []
+    edge, edge_box = plaque("806", at=(-10, 200))
+    assert checks.faint_numbers(edge, [TextLine("806", 0.5, edge_box)]) == []
+    surely, sure_box = plaque("806")
+    assert checks.faint_numbers(surely, [TextLine("806", 0.99, sure_box)]) == []  # not faint

@@ -11,7 +11,7 @@ is `detected` exactly when it lists a finding that should stop a release.
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 
 import numpy as np
@@ -113,6 +113,13 @@ PLATE_MIN_CONTRAST = 30
 # of "320": the first look saw part of a small number). A number in the edge band of the
 # frame, where overlays and watermarks are, is none either, unless it fills the frame.
 SHORT_NUMBER_LOOKS = ((0.5, 48), (1.0, 64))
+# The same closer look where the first saw a number only faintly (a line of up to four
+# digits too unsure to count): the strongest few are looked at again, and a number of three
+# digits or more read there at HOUSE_NUMBER_MIN_SCORE joins the lines (the "2" of a stacked
+# "806" read as "806"). Shorter readings do not: on the tuning photos they were a "18" on a
+# group photo's shirt and a "2" in a street scene, and no house number.
+FAINT_NUMBER_LIMIT = 4
+FAINT_NUMBER_MIN_DIGITS = 3
 SHORT_NUMBER_EDGE = 0.02
 SHORT_NUMBER_CLOSE_UP = 0.5
 # Two readings of the same string whose boxes overlap more than this (intersection over union)
@@ -404,6 +411,8 @@ class LocalPrivacyChecks:
                 for what, value in zip(("margin", "height"), look, strict=True)
             },
             "short_number_edge": SHORT_NUMBER_EDGE,
+            "faint_number_limit": FAINT_NUMBER_LIMIT,
+            "faint_number_min_digits": FAINT_NUMBER_MIN_DIGITS,
             "short_number_close_up": SHORT_NUMBER_CLOSE_UP,
         }
         digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
@@ -484,25 +493,32 @@ class LocalPrivacyChecks:
             lines += self._read_around(enlarged, box, margin, 1.0)
         return distinct(lines)
 
+    def _closer_lines(self, image: Image.Image, box: Box, digits: str) -> Iterator[TextLine]:
+        """Lines of digits containing `digits` at the text threshold that the looks of
+        SHORT_NUMBER_LOOKS read around `box`, look by look."""
+        tall = max((box.y1 - box.y0) * image.height, 1.0)
+        for margin, number_height in SHORT_NUMBER_LOOKS:
+            enlargement = min(max(number_height / tall, 1.0), WEAK_TEXT_ENLARGEMENT)
+            for line in self._read_around(image, box, margin * tall, enlargement):
+                read = _alnum(line.text)
+                if (
+                    read.isdigit()
+                    and digits in read
+                    and line.score >= self.thresholds.text_min_score
+                ):
+                    yield line
+
     def closer_look(self, image: Image.Image, item: Detection) -> Detection | None:
         """A one- or two-digit finding as a closer look reads it (SHORT_NUMBER_LOOKS), or
         None where it does not hold."""
         if item.box is None or item.text is None or in_edge_band(item.box):
             return None
-        tall = max((item.box.y1 - item.box.y0) * image.height, 1.0)
         digits = _alnum(item.text)
         longer: list[TextLine] = []
-        for margin, number_height in SHORT_NUMBER_LOOKS:
-            enlargement = min(max(number_height / tall, 1.0), WEAK_TEXT_ENLARGEMENT)
-            for line in self._read_around(image, item.box, margin * tall, enlargement):
-                read = _alnum(line.text)
-                if not (read.isdigit() and digits in read):
-                    continue
-                if line.score < self.thresholds.text_min_score:
-                    continue
-                if len(read) == len(digits):
-                    return item
-                longer.append(line)
+        for line in self._closer_lines(image, item.box, digits):
+            if len(_alnum(line.text)) == len(digits):
+                return item
+            longer.append(line)
         if not longer:
             return None
         # Part of a longer number: the wider look sees more of it.
@@ -515,11 +531,37 @@ class LocalPrivacyChecks:
             text=line.text,
         )
 
+    def faint_numbers(self, image: Image.Image, lines: list[TextLine]) -> list[TextLine]:
+        """House numbers the closer look reads where `lines` hold a number too faintly to
+        count (FAINT_NUMBER_LIMIT strongest, outside the edge band)."""
+        faint = [
+            ln
+            for ln in lines
+            if ln.score >= OCR_FLOOR
+            and _alnum(ln.text).isdigit()
+            and len(_alnum(ln.text)) <= 4
+            and not counts_as_text(ln, self.thresholds.text_min_score)
+            and not in_edge_band(ln.box)
+        ]
+        faint.sort(key=lambda ln: ln.score, reverse=True)
+        found: list[TextLine] = []
+        for ln in faint[:FAINT_NUMBER_LIMIT]:
+            for line in self._closer_lines(image, ln.box, _alnum(ln.text)):
+                if (
+                    len(_alnum(line.text)) >= FAINT_NUMBER_MIN_DIGITS
+                    and line.score >= HOUSE_NUMBER_MIN_SCORE
+                    and is_house_number(line.text)
+                ):
+                    found.append(line)
+                    break
+        return distinct(found)
+
     def classify(
         self, image: Image.Image, lines: list[TextLine]
     ) -> tuple[list[Detection], list[Detection]]:
-        """`classify` with the box's help for plates and a closer look at short numbers."""
-        plates, items = classify(lines, self.thresholds, image)
+        """`classify` with the box's help for plates and a closer look at short and faint
+        numbers."""
+        plates, items = classify(lines + self.faint_numbers(image, lines), self.thresholds, image)
         kept: list[Detection] = []
         for item in items:
             looked = self.closer_look(image, item) if short_number(item.text or "") else item
