@@ -92,6 +92,8 @@ NOT_PLATES = {
     "a Wi-Fi sign": "WIFI 5G",
     "a car model": "VOLVO XC90",
     "a model with a digit": "AUDI A4",
+    "a date with a month's name": "12 JAN 2024",
+    "a house number with its letter, in capitals": "NR. 123A",
 }
 
 

@@ -138,6 +138,12 @@ _COUNTRY_CODES = {
 }  # fmt: skip
 
 
+# A month's name between numbers makes a date ("12 JAN 2024" has the Turkish plate's groups).
+_MONTHS = frozenset(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+)
+
+
 @dataclass(frozen=True)
 class PlateReading:
     """How a string reads as a plate: `corrections` look-alike characters taken for the
@@ -232,14 +238,17 @@ def _reading(candidate: str) -> PlateReading | None:
 def read_plate(text: str) -> PlateReading | None:
     """How `text` reads as a vehicle registration, or None when it cannot be one.
 
-    Plates are written in capitals, so a line with a lower-case letter is not one. A country
+    Plates are written in capitals, so a line with a lower-case letter is not one, nor is a
+    house number ("NR. 12A") or a date with a month's name ("12 JAN 2024"). A country
     code of the EU band before the plate is tolerated; so is one stray character at either
     end (a bolt, a sticker, the band's edge), but then the box must look like a plate.
     """
-    if any(c.islower() for c in text):
-        return None
+    if any(c.islower() for c in text) or is_house_number(text):
+        return None  # "NR. 12A" is a house number
     candidate = plate_candidate(text)
     words = candidate.split(" ")
+    if _MONTHS.intersection(words):
+        return None
     readings = [_reading(candidate)]
     if len(words) > 1 and words[0] in _COUNTRY_CODES:
         readings.append(_reading(" ".join(words[1:])))
