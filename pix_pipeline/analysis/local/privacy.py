@@ -113,6 +113,8 @@ PLATE_MIN_CONTRAST = 30
 # of "320": the first look saw part of a small number). A number in the edge band of the
 # frame, where overlays and watermarks are, is none either, unless it fills the frame.
 SHORT_NUMBER_LOOKS = ((0.5, 48), (1.0, 64))
+SHORT_NUMBER_EDGE = 0.02
+SHORT_NUMBER_CLOSE_UP = 0.5
 # The same closer look where the first saw a number only faintly (a line of up to four
 # digits too unsure to count): the strongest few are looked at again, and a number of three
 # digits or more read there at HOUSE_NUMBER_MIN_SCORE joins the lines (the "2" of a stacked
@@ -120,8 +122,6 @@ SHORT_NUMBER_LOOKS = ((0.5, 48), (1.0, 64))
 # group photo's shirt and a "2" in a street scene, and no house number.
 FAINT_NUMBER_LIMIT = 4
 FAINT_NUMBER_MIN_DIGITS = 3
-SHORT_NUMBER_EDGE = 0.02
-SHORT_NUMBER_CLOSE_UP = 0.5
 # Two readings of the same string whose boxes overlap more than this (intersection over union)
 # are one: two areas of one number, each read with the whole number in its crop.
 SAME_READING_OVERLAP = 0.3
