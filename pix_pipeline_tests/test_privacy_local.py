@@ -690,3 +690,6 @@ def test_a_faint_number_read_short_again_or_at_the_edge_adds_nothing(checks: Loc
     assert checks.faint_numbers(edge, [TextLine("806", 0.5, edge_box)]) == []
     surely, sure_box = plaque("806")
     assert checks.faint_numbers(surely, [TextLine("806", 0.99, sure_box)]) == []  # not faint
+    third = (sure_box.x1 - sure_box.x0) / 3
+    middle = Box(x0=sure_box.x0 + third, y0=sure_box.y0, x1=sure_box.x1 - third, y1=sure_box.y1)
+    assert checks.faint_numbers(surely, [TextLine("0", 0.35, middle)]) == []  # noise level

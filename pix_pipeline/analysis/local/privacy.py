@@ -119,7 +119,10 @@ SHORT_NUMBER_CLOSE_UP = 0.5
 # digits too unsure to count): the strongest few are looked at again, and a number of three
 # digits or more read there at HOUSE_NUMBER_MIN_SCORE joins the lines (the "2" of a stacked
 # "806" read as "806"). Shorter readings do not: on the tuning photos they were a "18" on a
-# group photo's shirt and a "2" in a street scene, and no house number.
+# group photo's shirt and a "2" in a street scene, and no house number. Lines read under
+# FAINT_NUMBER_MIN_SCORE are not looked at: on photo-like 24 MP previews, digits read at
+# 0.30-0.32 into texture cost a second of crop readings on one photo and led nowhere.
+FAINT_NUMBER_MIN_SCORE = 0.5
 FAINT_NUMBER_LIMIT = 4
 FAINT_NUMBER_MIN_DIGITS = 3
 # Two readings of the same string whose boxes overlap more than this (intersection over union)
@@ -411,6 +414,7 @@ class LocalPrivacyChecks:
                 for what, value in zip(("margin", "height"), look, strict=True)
             },
             "short_number_edge": SHORT_NUMBER_EDGE,
+            "faint_number_min_score": FAINT_NUMBER_MIN_SCORE,
             "faint_number_limit": FAINT_NUMBER_LIMIT,
             "faint_number_min_digits": FAINT_NUMBER_MIN_DIGITS,
             "short_number_close_up": SHORT_NUMBER_CLOSE_UP,
@@ -533,11 +537,12 @@ class LocalPrivacyChecks:
 
     def faint_numbers(self, image: Image.Image, lines: list[TextLine]) -> list[TextLine]:
         """House numbers the closer look reads where `lines` hold a number too faintly to
-        count (FAINT_NUMBER_LIMIT strongest, outside the edge band)."""
+        count (from FAINT_NUMBER_MIN_SCORE, the FAINT_NUMBER_LIMIT strongest, outside the edge
+        band)."""
         faint = [
             ln
             for ln in lines
-            if ln.score >= OCR_FLOOR
+            if ln.score >= FAINT_NUMBER_MIN_SCORE
             and _alnum(ln.text).isdigit()
             and len(_alnum(ln.text)) <= 4
             and not counts_as_text(ln, self.thresholds.text_min_score)
