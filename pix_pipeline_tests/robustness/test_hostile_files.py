@@ -202,7 +202,7 @@ def test_a_20000_x_2_photo_goes_through_every_step(harness: Harness, monkeypatch
     assert meta.status == "processed", meta.error_message
     assert (meta.width, meta.height) == (20000, 2)
     assert {s.status for s in meta.steps.values()} <= {"ok", "skipped"}
-    assert meta.privacy is not None and meta.privacy.provider.startswith("local/3")
+    assert meta.privacy is not None and meta.privacy.provider.startswith("local/4")
     assert meta.privacy.faces.status == "clear"
     h.close()
 

@@ -11,7 +11,7 @@ is `detected` exactly when it lists a finding that should stop a release.
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 
 import numpy as np
@@ -31,14 +31,17 @@ from pix_pipeline.analysis.local.onnx_models import ModelUnavailable
 from pix_pipeline.analysis.local.small_text import SmallTextDetector
 from pix_pipeline.analysis.local.small_text import model_version as small_text_model_version
 from pix_pipeline.analysis.local.text_rules import (
+    MAX_CORRECTIONS,
+    SURE_CORRECTED_LENGTH,
+    SURE_CORRECTIONS,
     is_house_number,
-    is_licence_plate,
     is_two_line_plate,
+    read_plate,
 )
 from pix_pipeline.domain.models import Box, CategoryResult, Detection, Finding, PrivacyResult
 from pix_pipeline.settings import PrivacyThresholds
 
-PROVIDER_VERSION = "local/3"
+PROVIDER_VERSION = "local/4"
 # Short lines need a surer reading: one or two characters, or one character repeated ("LL",
 # "000", or "00006" with one odd character in five or more), are what OCR reads into tiles,
 # wood grain, railings and rows of knobs. A single character is only a finding when it is a digit
@@ -89,6 +92,39 @@ SMALL_TEXT_MIN_MEAN = 0.6
 SMALL_TEXT_AREAS = 12
 SMALL_TEXT_MARGIN = 2.0
 SMALL_TEXT_MIN_MARGIN = 16
+# A line that reads as a plate only with the box's help (two look-alike characters, a stray
+# character at one end, a two-group format such as "ABC 123") counts when its box looks like
+# a plate's row of characters and sits where a plate can: wider than tall, not a large part
+# of the frame (that is a sign or a close-up of lettering), below the top band of the frame
+# (where watermarks and banners sit), and dark characters on a lighter ground (a white,
+# yellow or coloured plate): the box's median lies at least PLATE_DARK_CHARACTERS of the way
+# from its darkest tenth to its lightest, as it does where the ground outweighs the strokes.
+PLATE_BOX_MIN_ASPECT = 1.2
+PLATE_BOX_MAX_HEIGHT = 0.25
+PLATE_BOX_TOP_BAND = 0.05
+PLATE_DARK_CHARACTERS = 0.3
+PLATE_MIN_CONTRAST = 30
+# One or two digits are what OCR reads into a shelf, a package or a tile more than any other
+# string: such a number is a finding only when a closer look confirms it. Its surroundings
+# (a margin of a number of times its height on every side) are cut out, enlarged until the
+# number is a given height in px (three times at most) and read again, first close, then
+# wider; the number holds when a line of digits read there contains it at the text
+# threshold. Where only longer lines do, the longest stands for it (the "4" of "204", the "3"
+# of "320": the first look saw part of a small number). A number in the edge band of the
+# frame, where overlays and watermarks are, is none either, unless it fills the frame.
+SHORT_NUMBER_LOOKS = ((0.5, 48), (1.0, 64))
+SHORT_NUMBER_EDGE = 0.02
+SHORT_NUMBER_CLOSE_UP = 0.5
+# The same closer look where the first saw a number only faintly (a line of up to four
+# digits too unsure to count): the strongest few are looked at again, and a number of three
+# digits or more read there at HOUSE_NUMBER_MIN_SCORE joins the lines (the "2" of a stacked
+# "806" read as "806"). Shorter readings do not: on the tuning photos they were a "18" on a
+# group photo's shirt and a "2" in a street scene, and no house number. Lines read under
+# FAINT_NUMBER_MIN_SCORE are not looked at: on photo-like 24 MP previews, digits read at
+# 0.30-0.32 into texture cost a second of crop readings on one photo and led nowhere.
+FAINT_NUMBER_MIN_SCORE = 0.5
+FAINT_NUMBER_LIMIT = 4
+FAINT_NUMBER_MIN_DIGITS = 3
 # Two readings of the same string whose boxes overlap more than this (intersection over union)
 # are one: two areas of one number, each read with the whole number in its crop.
 SAME_READING_OVERLAP = 0.3
@@ -145,10 +181,37 @@ def _plate(lines: Iterable[TextLine]) -> Detection:
     )
 
 
-def find_plates(lines: list[TextLine], min_score: float) -> tuple[list[Detection], set[int]]:
+def _grey(image: Image.Image, box: Box) -> np.ndarray:
+    """The pixels of `box` (0–1 coordinates) in `image`, grey levels 0–255."""
+    width, height = image.size
+    x0, y0 = int(box.x0 * width), int(box.y0 * height)
+    x1 = max(x0 + 1, math.ceil(box.x1 * width))
+    y1 = max(y0 + 1, math.ceil(box.y1 * height))
+    return np.asarray(image.crop((x0, y0, x1, y1)).convert("L"), dtype=np.float32)
+
+
+def plate_box(image: Image.Image, box: Box) -> bool:
+    """Whether `box` looks like the characters of a plate and sits where a plate can."""
+    width, height = image.size
+    tall = (box.y1 - box.y0) * height
+    if tall <= 0 or (box.x1 - box.x0) * width < PLATE_BOX_MIN_ASPECT * tall:
+        return False
+    if box.y1 - box.y0 > PLATE_BOX_MAX_HEIGHT or box.y0 < PLATE_BOX_TOP_BAND:
+        return False
+    darkest, middle, lightest = np.percentile(_grey(image, box), (10, 50, 90))
+    contrast = lightest - darkest
+    return bool(
+        contrast >= PLATE_MIN_CONTRAST and middle - darkest >= PLATE_DARK_CHARACTERS * contrast
+    )
+
+
+def find_plates(
+    lines: list[TextLine], min_score: float, image: Image.Image | None = None
+) -> tuple[list[Detection], set[int]]:
     """Plates among the OCR lines, and the indices of the lines they consumed.
 
-    A plate is a line in a plate format, or two stacked lines that make one (motorcycles,
+    A plate is a line in a plate format (with the box's help where the string alone is not
+    sure, and only when `image` is given), or two stacked lines that make one (motorcycles,
     quads). Short lines on the same row right next to a plate (the EU band's country code,
     a French department number, a seal read as a letter) belong to it.
     """
@@ -156,7 +219,10 @@ def find_plates(lines: list[TextLine], min_score: float) -> tuple[list[Detection
     plates: list[Detection] = []
     strong = [i for i, ln in enumerate(lines) if ln.score >= min_score]
     for i in strong:
-        if is_licence_plate(lines[i].text):
+        reading = read_plate(lines[i].text)
+        if reading is None:
+            continue
+        if reading.sure or (image is not None and plate_box(image, lines[i].box)):
             used.add(i)
     groups: list[list[int]] = [[i] for i in sorted(used)]
     for i in strong:
@@ -210,29 +276,47 @@ def counts_as_text(line: TextLine, min_score: float) -> bool:
     return len(alnum) > 2
 
 
+def _stacked_near(line: Box, other: Box) -> bool:
+    """`other` right above or below `line`, overlapping it across."""
+    height = _height(line)
+    shared = min(line.x1, other.x1) - max(line.x0, other.x0)
+    gap = max(other.y0 - line.y1, line.y0 - other.y1)
+    return shared > 0 and gap < height
+
+
 def in_phrase(line: TextLine, others: list[TextLine]) -> bool:
-    """A number standing in a row of words ("Festival 15", "Tel 0203 151"): part of a sign,
+    """A number among words of about its height, beside it ("Festival 15", "Tel 0203 151")
+    or right above or below it (a package's print, a sign's lines): part of that lettering,
     not a house number on its own."""
     height = _height(line.box)
     for other in others:
         if other is line or not any(c.isalpha() for c in other.text):
             continue
-        if not _same_row(line.box, other.box):
-            continue
         if not 0.5 <= _height(other.box) / max(height, 1e-9) <= 2.0:
             continue
-        gap = max(other.box.x0 - line.box.x1, line.box.x0 - other.box.x1)
-        if gap < 1.5 * height:
+        if _same_row(line.box, other.box):
+            gap = max(other.box.x0 - line.box.x1, line.box.x0 - other.box.x1)
+            if gap < 1.5 * height:
+                return True
+        elif _stacked_near(line.box, other.box):
             return True
     return False
 
 
+def short_number(text: str) -> bool:
+    """One or two characters, digits only: what most needs a closer look."""
+    alnum = _alnum(text)
+    return 1 <= len(alnum) <= 2 and alnum.isdigit()
+
+
 def classify(
-    lines: list[TextLine], thresholds: PrivacyThresholds
+    lines: list[TextLine], thresholds: PrivacyThresholds, image: Image.Image | None = None
 ) -> tuple[list[Detection], list[Detection]]:
-    """(licence plates, text findings) from the OCR lines of one photo."""
+    """(licence plates, text findings) from the OCR lines of one photo; `image` (the photo
+    the lines' boxes are in) lets a plate-shaped box count where the string alone is not
+    sure."""
     lines = [ln for ln in lines if ln.score >= OCR_FLOOR]
-    plates, used = find_plates(lines, thresholds.plate_min_score)
+    plates, used = find_plates(lines, thresholds.plate_min_score, image)
     rest = [ln for k, ln in enumerate(lines) if k not in used]
     texts = [ln for ln in rest if counts_as_text(ln, thresholds.text_min_score)]
     items = [
@@ -251,6 +335,14 @@ def classify(
         for ln in texts
     ]
     return plates, items
+
+
+def in_edge_band(box: Box) -> bool:
+    """Within SHORT_NUMBER_EDGE of the frame's edge, and not a close-up filling the frame."""
+    if box.x1 - box.x0 >= SHORT_NUMBER_CLOSE_UP or box.y1 - box.y0 >= SHORT_NUMBER_CLOSE_UP:
+        return False
+    edge = SHORT_NUMBER_EDGE
+    return min(box.x0, box.y0, 1 - box.x1, 1 - box.y1) < edge
 
 
 def distinct(lines: list[TextLine]) -> list[TextLine]:
@@ -308,6 +400,24 @@ class LocalPrivacyChecks:
             "small_text_margin": SMALL_TEXT_MARGIN,
             "small_text_min_margin": SMALL_TEXT_MIN_MARGIN,
             "face_overlap": NMS_OVERLAP,
+            "plate_box_min_aspect": PLATE_BOX_MIN_ASPECT,
+            "plate_box_max_height": PLATE_BOX_MAX_HEIGHT,
+            "plate_box_top_band": PLATE_BOX_TOP_BAND,
+            "plate_dark_characters": PLATE_DARK_CHARACTERS,
+            "plate_min_contrast": PLATE_MIN_CONTRAST,
+            "plate_max_corrections": MAX_CORRECTIONS,
+            "plate_sure_corrections": SURE_CORRECTIONS,
+            "plate_sure_corrected_length": SURE_CORRECTED_LENGTH,
+            **{
+                f"short_number_look_{k}_{what}": value
+                for k, look in enumerate(SHORT_NUMBER_LOOKS, 1)
+                for what, value in zip(("margin", "height"), look, strict=True)
+            },
+            "short_number_edge": SHORT_NUMBER_EDGE,
+            "faint_number_min_score": FAINT_NUMBER_MIN_SCORE,
+            "faint_number_limit": FAINT_NUMBER_LIMIT,
+            "faint_number_min_digits": FAINT_NUMBER_MIN_DIGITS,
+            "short_number_close_up": SHORT_NUMBER_CLOSE_UP,
         }
         digest = hashlib.sha256(json.dumps(self.cutoffs, sort_keys=True).encode()).hexdigest()
         self.identity = f"{PROVIDER_VERSION} ({self.models}; thresholds {digest[:8]})"
@@ -387,6 +497,83 @@ class LocalPrivacyChecks:
             lines += self._read_around(enlarged, box, margin, 1.0)
         return distinct(lines)
 
+    def _closer_lines(self, image: Image.Image, box: Box, digits: str) -> Iterator[TextLine]:
+        """Lines of digits containing `digits` at the text threshold that the looks of
+        SHORT_NUMBER_LOOKS read around `box`, look by look."""
+        tall = max((box.y1 - box.y0) * image.height, 1.0)
+        for margin, number_height in SHORT_NUMBER_LOOKS:
+            enlargement = min(max(number_height / tall, 1.0), WEAK_TEXT_ENLARGEMENT)
+            for line in self._read_around(image, box, margin * tall, enlargement):
+                read = _alnum(line.text)
+                if (
+                    read.isdigit()
+                    and digits in read
+                    and line.score >= self.thresholds.text_min_score
+                ):
+                    yield line
+
+    def closer_look(self, image: Image.Image, item: Detection) -> Detection | None:
+        """A one- or two-digit finding as a closer look reads it (SHORT_NUMBER_LOOKS), or
+        None where it does not hold."""
+        if item.box is None or item.text is None or in_edge_band(item.box):
+            return None
+        digits = _alnum(item.text)
+        longer: list[TextLine] = []
+        for line in self._closer_lines(image, item.box, digits):
+            if len(_alnum(line.text)) == len(digits):
+                return item
+            longer.append(line)
+        if not longer:
+            return None
+        # Part of a longer number: the wider look sees more of it.
+        line = max(longer, key=lambda ln: (len(_alnum(ln.text)), ln.score))
+        number = item.label == "house_number" and is_house_number(line.text)
+        return Detection(
+            label="house_number" if number else "text",
+            score=round(line.score, 4),
+            box=line.box,
+            text=line.text,
+        )
+
+    def faint_numbers(self, image: Image.Image, lines: list[TextLine]) -> list[TextLine]:
+        """House numbers the closer look reads where `lines` hold a number too faintly to
+        count (from FAINT_NUMBER_MIN_SCORE, the FAINT_NUMBER_LIMIT strongest, outside the edge
+        band)."""
+        faint = [
+            ln
+            for ln in lines
+            if ln.score >= FAINT_NUMBER_MIN_SCORE
+            and _alnum(ln.text).isdigit()
+            and len(_alnum(ln.text)) <= 4
+            and not counts_as_text(ln, self.thresholds.text_min_score)
+            and not in_edge_band(ln.box)
+        ]
+        faint.sort(key=lambda ln: ln.score, reverse=True)
+        found: list[TextLine] = []
+        for ln in faint[:FAINT_NUMBER_LIMIT]:
+            for line in self._closer_lines(image, ln.box, _alnum(ln.text)):
+                if (
+                    len(_alnum(line.text)) >= FAINT_NUMBER_MIN_DIGITS
+                    and line.score >= HOUSE_NUMBER_MIN_SCORE
+                    and is_house_number(line.text)
+                ):
+                    found.append(line)
+                    break
+        return distinct(found)
+
+    def classify(
+        self, image: Image.Image, lines: list[TextLine]
+    ) -> tuple[list[Detection], list[Detection]]:
+        """`classify` with the box's help for plates and a closer look at short and faint
+        numbers."""
+        plates, items = classify(lines + self.faint_numbers(image, lines), self.thresholds, image)
+        kept: list[Detection] = []
+        for item in items:
+            looked = self.closer_look(image, item) if short_number(item.text or "") else item
+            if looked is not None:
+                kept.append(looked)
+        return plates, kept
+
     def _read_around(
         self, image: Image.Image, box: Box, margin: float, enlargement: float
     ) -> list[TextLine]:
@@ -421,13 +608,13 @@ class LocalPrivacyChecks:
         image = image.convert("RGB")
         faces = self.find_faces(image)
         lines, weak = self.read_text(image)
-        plates, text_items = classify(lines, self.thresholds)
+        plates, text_items = self.classify(image, lines)
         if not plates and not text_items and weak:
-            plates, text_items = classify(self.read_weak_regions(image, weak), self.thresholds)
+            plates, text_items = self.classify(image, self.read_weak_regions(image, weak))
         unchecked: CategoryResult | None = None
         if not plates and not text_items and self._small(image):
             try:
-                plates, text_items = classify(self.read_small_text(image), self.thresholds)
+                plates, text_items = self.classify(image, self.read_small_text(image))
             except ModelUnavailable as exc:
                 # Small lettering, plates' included, went unlooked-for: never `clear`.
                 unchecked = CategoryResult(status=Finding.NOT_CHECKED, reason=str(exc), failed=True)
