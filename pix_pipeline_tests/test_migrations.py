@@ -54,6 +54,12 @@ DELIVERY = {
     ("add_constraint", "notifications", "uq_notifications_webhook_id"),
     ("remove_constraint", "notifications", "uq_notifications_release"),
 }
+SEMANTIC = {
+    ("add_table", "semantic_fields", ""),
+    ("add_index", "semantic_fields", "ix_semantic_fields_job_id"),
+    ("add_column", "images", "gallery_position"),
+    ("add_column", "jobs", "cover_image_id"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -86,6 +92,8 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
             "remove_constraint",
         ):
             out.add((diff[0], diff[1].table.name, diff[1].name))
+        elif isinstance(diff, tuple) and diff[0] in ("add_table", "remove_table"):
+            out.add((diff[0], diff[1].name, ""))
         else:
             out.add(("other", repr(diff), ""))
     return out
@@ -109,24 +117,29 @@ def as_utc(value: datetime) -> datetime:
 def test_an_empty_database_is_upgraded_to_exactly_schema_py(engine):
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
-    assert versions(engine) == [head_revision()] == ["0008"]
+    assert versions(engine) == [head_revision()] == ["0010"]
 
 
 def test_revision_0001_is_schema_py_without_the_later_columns(engine):
     migrate_to(engine, "0001")
     assert (
         schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | SEMANTIC
     )
     assert versions(engine) == ["0001"]
     migrate_to(engine, "0002")
-    assert schema_diff(engine) == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert (
+        schema_diff(engine)
+        == LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | SEMANTIC
+    )
     migrate_to(engine, "0003")
-    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+    assert schema_diff(engine) == FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | SEMANTIC
     migrate_to(engine, "0006")
-    assert schema_diff(engine) == DELIVERY | REVIEW
+    assert schema_diff(engine) == DELIVERY | REVIEW | SEMANTIC
     migrate_to(engine, "0007")
-    assert schema_diff(engine) == REVIEW
+    assert schema_diff(engine) == REVIEW | SEMANTIC
+    migrate_to(engine, "0008")
+    assert schema_diff(engine) == SEMANTIC
 
 
 def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
@@ -135,7 +148,7 @@ def test_the_revisions_downgrade_to_0001_and_upgrade_again(engine):
         command.downgrade(alembic_config(conn), "0001")
     assert (
         schema_diff(engine)
-        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW
+        == JOB_ACTIVITY | LISTING_HASH | FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | SEMANTIC
     )
     upgrade_to_head(engine)
     assert schema_diff(engine) == set()
