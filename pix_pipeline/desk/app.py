@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pix_pipeline.desk import words
+from pix_pipeline.desk import content, words
 from pix_pipeline.desk.auth import (
     LOGIN_PATH,
     SESSION_USER,
@@ -409,6 +409,7 @@ def build_app(
             retry_notification,
             methods=["POST"],
         ),
+        *content.ROUTES,
         Route("/photos/{image_id}/{size}", preview, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

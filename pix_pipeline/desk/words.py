@@ -7,8 +7,17 @@ logs and documentation stay English.
 from collections.abc import Mapping
 from types import MappingProxyType
 
+# The captions' limits, which the desk shows with the fields.
+from pix_pipeline.domain.fields import CAPTION_LIMITS as CAPTION_LIMITS
 from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
-from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
+from pix_pipeline.domain.models import (
+    DANIEL,
+    GalleryStatus,
+    GalleryVisibility,
+    ImageStatus,
+    RoomType,
+    ViewType,
+)
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
 from pix_pipeline.domain.review import ErrorKind, FindingBox
 from pix_pipeline.notify.events import EventKind, NotificationStatus
@@ -212,7 +221,7 @@ ROOM_TYPE = _frozen(
         RoomType.DINING_ROOM: "Esszimmer",
         RoomType.BEDROOM: "Schlafzimmer",
         RoomType.CHILDRENS_ROOM: "Kinderzimmer",
-        RoomType.BATHROOM: "Badezimmer",
+        RoomType.BATHROOM: "Bad",
         RoomType.GUEST_WC: "Gäste-WC",
         RoomType.HALLWAY: "Flur",
         RoomType.STAIRCASE: "Treppenhaus",
@@ -222,9 +231,9 @@ ROOM_TYPE = _frozen(
         RoomType.BASEMENT: "Keller",
         RoomType.ATTIC: "Dachboden",
         RoomType.GARAGE: "Garage",
-        RoomType.EXTERIOR_FRONT: "Außen, vorne",
-        RoomType.EXTERIOR_BACK: "Außen, hinten",
-        RoomType.EXTERIOR_SIDE: "Außen, seitlich",
+        RoomType.EXTERIOR_FRONT: "Außenansicht vorne",
+        RoomType.EXTERIOR_BACK: "Außenansicht hinten",
+        RoomType.EXTERIOR_SIDE: "Außenansicht seitlich",
         RoomType.GARDEN: "Garten",
         RoomType.TERRACE: "Terrasse",
         RoomType.BALCONY: "Balkon",
@@ -236,7 +245,6 @@ ROOM_TYPE = _frozen(
         RoomType.OTHER: "Sonstiges",
     }
 )
-NO_ROOM_TYPE = "noch nicht erkannt"
 SOURCE = _frozen({"editor": "vom Bildbearbeiter", "manual": "von Daniel"})
 
 # Why a file failed, and what to do about it.
@@ -332,3 +340,67 @@ def revoke_refusal_text(refusal: Refusal) -> str:
     if refusal is Refusal.NO_APPROVER:
         return "Bitte eintragen, wer die Freigabe zurücknimmt."
     return refusal_text(ReleaseCheck("", refusal))
+
+
+# -- the exposé's content: fields per photo, order and cover ---------------------------
+
+
+class F:
+    """Texts of a photo's exposé fields, the gallery order and the cover."""
+
+    room_type = "Raum"
+    view_type = "Ansicht"
+    caption_short = "Kurztext"
+    caption_long = "Beschreibung"
+    limit = "höchstens {limit} Zeichen"
+    count = "{used}/{limit}"
+    save = "Speichern"
+    saving = "Speichert …"
+    saved = "Gespeichert"
+    save_failed = "Nicht gespeichert: {reason}"
+    not_set = "—"
+    not_set_label = "nicht gesetzt"
+    pending = "noch nicht erkannt"
+    by_daniel = "von Ihnen gesetzt"
+    by_provider = "erkannt von {provider}"
+    earlier = "Früher"
+    later = "Später"
+    make_cover = "Als Titelbild"
+    is_cover = "Titelbild"
+    no_cover = "Kein Titelbild"
+    cover_hidden = "Titelbild ist ausgeblendet: der Kunde sieht kein Titelbild."
+    drag_hint = "Zum Umsortieren ziehen oder „Früher“/„Später“ nutzen."
+    select = "Auswählen"
+    bulk_title = "Raum für ausgewählte Fotos"
+    bulk_button = "Raum setzen"
+    bulk_none = "Bitte zuerst Fotos auswählen."
+    bulk_done = "Raum für {count} Fotos gesetzt."
+    invalid = "Dieser Wert passt nicht: {detail}"
+
+
+VIEW_TYPE = _frozen(
+    {
+        ViewType.INTERIOR: "Innenansicht",
+        ViewType.EXTERIOR: "Außenansicht",
+        ViewType.AERIAL: "Luftbild",
+        ViewType.VIEW_FROM_PROPERTY: "Ausblick",
+        ViewType.DETAIL: "Detail",
+        ViewType.FLOOR_PLAN: "Grundriss",
+        ViewType.OTHER: "Sonstiges",
+    }
+)
+
+
+def field_source(entry: object) -> str:
+    """Who a field's value came from, for the small line under it ("" when not set)."""
+    source = getattr(entry, "source", None)
+    if source is None:
+        return ""
+    if source == DANIEL:
+        return F.by_daniel
+    return F.by_provider.format(provider=source)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 Auftrag", "2 Aufträge": the count with the right form of the noun."""
+    return f"{count} {one if count == 1 else many}"

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import order_key
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     release_changes,
@@ -22,6 +23,7 @@ from pix_pipeline.domain.models import (
     ImageMeta,
     ImageStatus,
     RoomType,
+    SemanticFields,
     Thumbnails,
 )
 from pix_pipeline.domain.release import (
@@ -130,6 +132,12 @@ class PhotoReview:
     checked_at: datetime | None
     checked_by: str | None
     in_gallery: bool
+    # The exposé's fields with their source (None before the photo was first settled), and
+    # whether the semantics step has yet to run for the current content.
+    fields: SemanticFields | None = None
+    semantics_pending: bool = True
+    # Place in Daniel's gallery order: (placed first, position, file name).
+    order: tuple[int, int, str] = (1, 0, "")
 
     @property
     def failed(self) -> bool:
@@ -146,6 +154,8 @@ class JobReview:
     changes: list[GalleryChange] = field(default_factory=list)
     # The job's outbox: what the customer (and the web backend) has been told, or not yet.
     notifications: list[NotificationView] = field(default_factory=list)
+    # Whether a semantics provider is configured: without one nothing is "still coming".
+    semantics_provider: bool = False
 
     @property
     def failed(self) -> list[PhotoReview]:
@@ -191,12 +201,15 @@ def photo_review(row: ImageRow) -> PhotoReview:
         checked_at=as_utc(row.checked_at),
         checked_by=row.checked_by,
         in_gallery=shows_in_gallery(row),
+        fields=meta.fields if meta is not None else None,
+        semantics_pending=not current or meta is None or meta.semantics is None,
+        order=order_key(row),
     )
 
 
-def _page_order(photo: PhotoReview) -> tuple[int, str]:
-    # Failed files first: they need Daniel (or the editor) to act.
-    return (0 if photo.failed else 1, photo.filename)
+def _page_order(photo: PhotoReview) -> tuple[int, tuple[int, int, str]]:
+    # Failed files first: they need Daniel (or the editor) to act; then the gallery's order.
+    return (0 if photo.failed else 1, photo.order)
 
 
 def job_review(rt: Runtime, job_id: str) -> JobReview | None:
@@ -223,6 +236,7 @@ def job_review(rt: Runtime, job_id: str) -> JobReview | None:
         release=check,
         changes=check.changes,
         notifications=job_notifications(rt, job_id),
+        semantics_provider=rt.settings.semantics_provider != "none",
     )
 
 

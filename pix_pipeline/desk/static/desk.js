@@ -24,3 +24,93 @@ document.addEventListener("click", (event) => {
   });
   document.body.appendChild(overlay);
 });
+
+// The exposé's fields, order and cover. Every form works as a plain post; here they save
+// without reloading the page, and the gallery order can also be dragged.
+const post = (url, body) =>
+  fetch(url, { method: "POST", body, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+    .then((r) => r.json().then((data) => ({ ok: r.ok && data.ok, data })));
+
+const grid = document.querySelector(".grid[data-order-url]");
+const token = () => document.querySelector("input[name=csrftoken]").value;
+
+document.querySelectorAll("form.fields-form").forEach((form) => {
+  const status = form.querySelector(".saved");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    status.textContent = status.dataset.saving || "…";
+    post(form.action, new FormData(form)).then(({ ok, data }) => {
+      status.textContent = ok ? form.dataset.saved : data.message;
+      status.classList.toggle("error", !ok);
+      if (ok) {
+        Object.entries(data.sources || {}).forEach(([name, text]) => {
+          const line = form.querySelector(`.source[data-field=${name}]`);
+          if (line) line.textContent = text;
+        });
+      }
+    }).catch(() => { status.textContent = form.dataset.failed; status.classList.add("error"); });
+  });
+  // Keyboard: Ctrl+Enter saves from the description too (Enter already saves from a line).
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.querySelectorAll("[data-limit]").forEach((input) => {
+    const count = document.getElementById(input.getAttribute("aria-describedby"));
+    input.addEventListener("input", () => {
+      count.textContent = `${input.value.length}/${input.dataset.limit}`;
+    });
+  });
+});
+
+const saveOrder = () => {
+  const body = new FormData();
+  body.append("csrftoken", token());
+  grid.querySelectorAll("article.photo").forEach((a) => body.append("image_id", a.dataset.imageId));
+  return post(grid.dataset.orderUrl, body);
+};
+
+if (grid) {
+  let dragged = null;
+  grid.querySelectorAll("article.photo").forEach((article) => {
+    article.draggable = true;
+    article.addEventListener("dragstart", (event) => {
+      dragged = article;
+      article.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", article.dataset.imageId);
+    });
+    article.addEventListener("dragend", () => {
+      article.classList.remove("dragging");
+      dragged = null;
+    });
+  });
+  grid.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const over = event.target.closest("article.photo");
+    if (!over || over === dragged) return;
+    const box = over.getBoundingClientRect();
+    const after = event.clientX > box.left + box.width / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  grid.addEventListener("drop", (event) => {
+    event.preventDefault();
+    saveOrder();
+  });
+  // "Früher" / "Später" move the card in place and keep the focus on the button pressed.
+  grid.querySelectorAll("form.move-form").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const article = form.closest("article.photo");
+      const earlier = event.submitter && event.submitter.value === "-1";
+      const sibling = earlier ? article.previousElementSibling : article.nextElementSibling;
+      if (!sibling) return;
+      article.parentNode.insertBefore(article, earlier ? sibling : sibling.nextSibling);
+      event.submitter.focus();
+      saveOrder();
+    });
+  });
+}
