@@ -340,6 +340,8 @@ async def revoke(request: Request) -> Response:
         return await _job_page(
             request, job_id, status_code=409, refused=words.revoke_refusal_text(refusal)
         )
+    if not _flag(form, "confirm"):
+        return await _job_page(request, job_id, status_code=409, refused=words.T.revoke_unconfirmed)
     try:
         run_id = await run_in_threadpool(
             lambda: desk.launcher.revoke(job_id, revoked_by=revoked_by, note=_text(form, "note"))

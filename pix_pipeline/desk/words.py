@@ -19,7 +19,7 @@ from pix_pipeline.domain.models import (
     ViewType,
 )
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
-from pix_pipeline.domain.review import ErrorKind, FindingBox
+from pix_pipeline.domain.review import ErrorKind, FindingBox, JobReview
 from pix_pipeline.notify.events import EventKind, NotificationStatus
 
 
@@ -55,7 +55,7 @@ class T:
     hidden_count = "ausgeblendet"
     never_released = "noch nie"
     released_by = "von"
-    page_of = "Seite {page} von {pages} ({total} Aufträge)"
+    page_of = "Seite {page} von {pages} ({jobs})"
     previous = "Zurück"
     next = "Weiter"
     needs_attention = "Handlungsbedarf"
@@ -81,7 +81,7 @@ class T:
     close = "Schließen"
     # release
     release_title = "Freigabe"
-    customer_gets = "Der Kunde bekommt {photos} Fotos."
+    customer_gets = "Der Kunde bekommt {photos}."
     changes_title = "Änderungen seit der letzten Freigabe"
     changes_title_first = "Neu in der Galerie"
     no_changes = "Keine Änderungen."
@@ -92,7 +92,18 @@ class T:
     acknowledge = "Ich habe die Fotos mit Datenschutz-Funden angesehen; sie dürfen so zum Kunden."
     release_button = "Galerie freigeben"
     revoke_title = "Freigabe zurücknehmen"
-    revoke_intro = "Der Kunde sieht die Galerie dann nicht mehr. Er wird nicht benachrichtigt."
+    revoke_intro = "Der Kunde sieht die Galerie dann nicht mehr."
+    # What happens to the gallery.revoked event, by notifier (log: nobody is reached).
+    revoke_told = "Das Web-Backend bekommt die Nachricht „Freigabe zurückgenommen“."
+    revoke_logged = (
+        "Die Nachricht „Freigabe zurückgenommen“ wird nur protokolliert; es ist kein Empfänger"
+        " eingerichtet, niemand wird benachrichtigt."
+    )
+    revoke_confirm = "Ja, die Freigabe zurücknehmen: der Kunde sieht die Galerie nicht mehr."
+    revoke_unconfirmed = "Bitte bestätigen, dass die Freigabe zurückgenommen werden soll."
+    release_catching_up = (
+        "Die Änderungen werden gerade übernommen; in wenigen Sekunden lässt sich freigeben."
+    )
     revoked_by = "Zurückgenommen von"
     revoke_button = "Freigabe zurücknehmen"
     refused_title = "Nicht freigegeben"
@@ -114,7 +125,7 @@ class T:
     notifications_title = "Benachrichtigungen"
     notifications_none = "Noch keine."
     notification_release = "Freigabe {number}"
-    notification_attempts = "{attempts} Versuch(e)"
+    notification_attempts = "{attempts}"
     notification_next = "nächster Versuch {when}"
     notification_error = "Letzter Fehler"
     notification_retry = "Erneut senden"
@@ -149,6 +160,25 @@ GALLERY_STATUS = _frozen(
 )
 # A released gallery that matches the pipeline is no draft any more: said so to Daniel.
 RELEASED_CURRENT = "freigegeben, aktuell"
+
+
+# With the log notifier a "sent" notification reached nobody: it was written to the log.
+SENT_LOGGED = "protokolliert (kein Empfänger eingerichtet)"
+
+
+def notification_status_text(status: str, notifier: str) -> str:
+    """A notification's state; "zugestellt" only where a receiver exists."""
+    if status == NotificationStatus.SENT and notifier == "log":
+        return SENT_LOGGED
+    return NOTIFICATION_STATUS[status]
+
+
+def review_status_text(review: JobReview) -> str:
+    """The job page's gallery state, from the same answer the release panel uses
+    (`JobReview.update_pending`), so the two never disagree."""
+    if review.update_pending:
+        return GALLERY_STATUS[GalleryStatus.UPDATE_PENDING]
+    return gallery_status_text(review.job.gallery_status, review.job.gallery_visibility)
 
 
 def gallery_status_text(status: str, visibility: str) -> str:
@@ -318,7 +348,7 @@ def refusal_text(check: ReleaseCheck) -> str:
     if refusal is Refusal.UNCHECKED_FINDINGS:
         names = ", ".join(sorted(check.findings))
         return (
-            f"{len(check.findings)} Foto(s) mit ungeprüften Datenschutz-Funden: {names}."
+            f"{photos(len(check.findings))} mit ungeprüften Datenschutz-Funden: {names}."
             " Bitte jedes ansehen und auf „Geprüft“ klicken oder es ausblenden –"
             " oder das Häkchen setzen, dass Sie die Funde angesehen haben."
         )
@@ -404,3 +434,15 @@ def field_source(entry: object) -> str:
 def plural(count: int, one: str, many: str) -> str:
     """ "1 Auftrag", "2 Aufträge": the count with the right form of the noun."""
     return f"{count} {one if count == 1 else many}"
+
+
+def jobs(count: int) -> str:
+    return plural(count, "Auftrag", "Aufträge")
+
+
+def photos(count: int) -> str:
+    return plural(count, "Foto", "Fotos")
+
+
+def attempts(count: int) -> str:
+    return plural(count, "Versuch", "Versuche")

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.fields import order_key
 from pix_pipeline.domain.gallery import (
+    ChangeKind,
     GalleryChange,
     release_changes,
     shows_in_gallery,
@@ -20,6 +21,8 @@ from pix_pipeline.domain.gallery import (
 )
 from pix_pipeline.domain.models import (
     PRIVACY_CATEGORIES,
+    GalleryStatus,
+    GalleryVisibility,
     ImageMeta,
     ImageStatus,
     RoomType,
@@ -156,10 +159,28 @@ class JobReview:
     notifications: list[NotificationView] = field(default_factory=list)
     # Whether a semantics provider is configured: without one nothing is "still coming".
     semantics_provider: bool = False
+    # PIX_NOTIFIER: `log` reaches nobody, so nothing is called delivered.
+    notifier: str = "log"
 
     @property
     def failed(self) -> list[PhotoReview]:
         return [p for p in self.photos if p.failed]
+
+    @property
+    def update_pending(self) -> bool:
+        """Released, and a release would change what the customer sees: by the recorded
+        state, or by the changes listed already while the run that records them is still
+        going. The page's header and its release panel both ask here."""
+        released = self.job.gallery_visibility == GalleryVisibility.CUSTOMER
+        recorded = self.job.gallery_status == GalleryStatus.UPDATE_PENDING
+        # A photo that failed since the release leaves with the next one but is no pending
+        # change by itself (gallery.failed_in_gallery).
+        listed = [
+            c
+            for c in self.changes
+            if not (c.kind is ChangeKind.REMOVE and c.reason == ImageStatus.ERROR.value)
+        ]
+        return released and (recorded or bool(listed))
 
 
 def _boxes(meta: ImageMeta) -> list[FindingBox]:
@@ -237,6 +258,7 @@ def job_review(rt: Runtime, job_id: str) -> JobReview | None:
         changes=check.changes,
         notifications=job_notifications(rt, job_id),
         semantics_provider=rt.settings.semantics_provider != "none",
+        notifier=rt.settings.notifier,
     )
 
 

@@ -111,7 +111,7 @@ def test_the_jobs_list_pages_and_filters_jobs_that_need_attention(rig: Rig):
     jobs_on = re.findall(r'data-job="([^"]+)"', first.text)
     assert len(jobs_on) == 50
     assert jobs_on[0] == "BULK0119"  # newest activity first
-    assert words.T.page_of.format(page=1, pages=3, total=121) in first.text
+    assert words.T.page_of.format(page=1, pages=3, jobs="121 Aufträge") in first.text
     last = rig.client.get("/?page=3")
     assert len(re.findall(r'data-job="([^"]+)"', last.text)) == 21
     assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
@@ -224,7 +224,7 @@ def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
     refused = rig.post(f"/jobs/{JOB}/release", {"approved_by": "Daniel", "note": "ok"})
     assert refused.status_code == 409
     assert 'id="refused"' in refused.text
-    assert html.escape("2 Foto(s) mit ungeprüften Datenschutz-Funden") in refused.text
+    assert html.escape("2 Fotos mit ungeprüften Datenschutz-Funden") in refused.text
     assert "door.jpg, face.jpg" in refused.text
     assert "Traceback" not in refused.text
     job = rig.runtime.registry.get_job(JOB)
@@ -241,7 +241,7 @@ def test_photos_whose_face_check_could_not_run_say_so_and_wait_for_daniel(rig: R
     assert words.CATEGORY["logos"] not in card  # no logo model: nothing to say
     refused = rig.post(f"/jobs/{JOB}/release", {"approved_by": "Daniel", "note": ""})
     assert refused.status_code == 409
-    assert html.escape("3 Foto(s) mit ungeprüften Datenschutz-Funden") in refused.text
+    assert html.escape("3 Fotos mit ungeprüften Datenschutz-Funden") in refused.text
     row = re.search(
         rf'<tr class="job[^"]*" data-job="{JOB}">(.*?)</tr>', rig.client.get("/").text, re.S
     )
@@ -262,13 +262,13 @@ def test_a_release_while_dagster_is_down_says_so_in_plain_words(rig: Rig):
 def test_the_form_shows_what_the_customer_gets(rig: Rig):
     rig.login()
     page = rig.client.get(f"/jobs/{JOB}").text
-    assert words.T.customer_gets.format(photos=3) in page
+    assert words.T.customer_gets.format(photos="3 Fotos") in page
     assert words.T.release_button in page and 'name="acknowledge_privacy_findings"' in page
     assert rig.harness.release(JOB, approved_by="Daniel", acknowledge_privacy_findings=True).success
     image_id = rig.rows()["clean.jpg"].image_id
     rig.post(f"/jobs/{JOB}/photos/{image_id}/hidden", {"hidden": "1"})
     page = rig.client.get(f"/jobs/{JOB}").text
-    assert words.T.customer_gets.format(photos=2) in page
+    assert words.T.customer_gets.format(photos="2 Fotos") in page
     assert words.T.changes_title in page
     assert html.escape("clean.jpg: fällt weg (ausgeblendet)") in page
     assert words.T.revoke_button in page

@@ -114,3 +114,24 @@ if (grid) {
     });
   });
 }
+
+// Finding labels over a 400 px preview can land on each other: each label that would cover
+// an earlier one moves down below it, so every label stays readable.
+const untangle = (container) => {
+  const placed = [];
+  container.querySelectorAll(".box .tag").forEach((tag) => {
+    tag.style.transform = "";
+    let shift = 0;
+    for (let tries = 0; tries < 8; tries += 1) {
+      const r = tag.getBoundingClientRect();
+      const hit = placed.find((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top);
+      if (!hit) break;
+      shift += hit.bottom - r.top + 1;
+      tag.style.transform = `translateY(${shift}px)`;
+    }
+    placed.push(tag.getBoundingClientRect());
+  });
+};
+const untangleAll = () => document.querySelectorAll("a.preview").forEach(untangle);
+untangleAll();
+window.addEventListener("resize", untangleAll);
