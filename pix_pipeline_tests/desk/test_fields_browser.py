@@ -55,7 +55,13 @@ def test_daniel_sets_fields_drags_the_order_and_picks_a_cover_in_the_browser(
     short.fill("Küche mit Insel")
     assert clean.locator(".count").inner_text() == "15/80"
     short.press("Enter")  # the keyboard saves
-    clean.locator(".saved", has_text=words.F.saved).wait_for()
+    saved = clean.locator(".saved")
+    # The script says "Speichert …" until the answer is in, then how it went.
+    page.wait_for_function(
+        "([el, busy]) => el.textContent && el.textContent !== busy",
+        arg=[saved.element_handle(), words.F.saving],
+    )
+    assert saved.inner_text() == words.F.saved
     assert clean.locator(".source[data-field=caption_short]").inner_text() == words.F.by_daniel
     assert page.evaluate("window.notReloaded") is True
     stored = rig.runtime.registry.semantic_values_of_image(ids["clean.jpg"])
@@ -65,8 +71,18 @@ def test_daniel_sets_fields_drags_the_order_and_picks_a_cover_in_the_browser(
     )
 
     # Dragged onto the first card, face.jpg goes first (the grid starts clean, door, face).
+    # The drag's events as the browser sends them, on the cards' real positions.
+    target = card(page, "clean.jpg")
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box is not None
+    transfer = page.evaluate_handle("() => new DataTransfer()")
     with page.expect_response(lambda r: r.url.endswith(f"/jobs/{JOB}/order")) as answer:
-        card(page, "face.jpg").drag_to(card(page, "clean.jpg"), target_position={"x": 5, "y": 5})
+        card(page, "face.jpg").dispatch_event("dragstart", {"dataTransfer": transfer})
+        where = {"dataTransfer": transfer, "clientX": box["x"] + 5, "clientY": box["y"] + 5}
+        target.dispatch_event("dragover", where)
+        target.dispatch_event("drop", where)
+        card(page, "face.jpg").dispatch_event("dragend", {"dataTransfer": transfer})
     assert answer.value.ok
     order = page.locator("article.photo").evaluate_all(
         "cards => cards.map(c => c.dataset.filename)"

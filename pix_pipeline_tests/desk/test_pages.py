@@ -392,3 +392,29 @@ def test_a_released_gallery_is_not_called_a_draft(rig: Rig):
         page = rig.client.get(path).text
         assert words.RELEASED_CURRENT in page and words.VISIBILITY["customer"] in page
         assert words.GALLERY_STATUS["draft_ready"] not in page
+
+
+def test_without_a_semantics_provider_an_empty_field_says_dash_with_its_control(rig: Rig):
+    rig.login()
+    page = rig.client.get(f"/jobs/{JOB}").text
+    assert words.F.pending not in page
+    assert page.count(f'<option value="">{words.F.not_set}</option>') >= 6  # 3 photos x 2
+    for name in ("room_type", "view_type", "caption_short", "caption_long"):
+        assert page.count(f'name="{name}"') >= 3, name
+    assert ">Außenansicht vorne<" in page and ">Küche<" in page and ">Innenansicht<" in page
+    assert 'maxlength="80"' in page and "0/80" in page
+
+
+def test_a_revoke_is_confirmed_and_a_logged_notification_is_not_called_delivered(rig: Rig):
+    release_gallery(rig.runtime, JOB, approved_by="Daniel", acknowledge_privacy_findings=True)
+    rig.harness.outbox_tick()
+    rig.login()
+    page = rig.client.get(f"/jobs/{JOB}").text
+    assert words.SENT_LOGGED in page and words.NOTIFICATION_STATUS["sent"] + "<" not in page
+    assert "1 Versuch<" in page or "1 Versuch " in page
+    assert html.escape(words.T.revoke_logged) in page
+    assert 'name="confirm" value="1" required' in page
+    unconfirmed = rig.post(f"/jobs/{JOB}/revoke", {"revoked_by": "Daniel"})
+    assert unconfirmed.status_code == 409
+    assert html.escape(words.T.revoke_unconfirmed) in unconfirmed.text
+    assert words.plural(1, "Auftrag", "Aufträge") == "1 Auftrag"

@@ -27,9 +27,14 @@ document.addEventListener("click", (event) => {
 
 // The exposé's fields, order and cover. Every form works as a plain post; here they save
 // without reloading the page, and the gallery order can also be dragged.
-const post = (url, body) =>
-  fetch(url, { method: "POST", body, headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
-    .then((r) => r.json().then((data) => ({ ok: r.ok && data.ok, data })));
+// URL-encoded like a plain form post (the CSRF layer reads the token from such a body).
+const post = (url, data) =>
+  fetch(url, {
+    method: "POST",
+    body: new URLSearchParams(data),
+    headers: { "X-Requested-With": "fetch" },
+    credentials: "same-origin",
+  }).then((r) => r.json().then((answer) => ({ ok: r.ok && answer.ok, data: answer })));
 
 const grid = document.querySelector(".grid[data-order-url]");
 const token = () => document.querySelector("input[name=csrftoken]").value;
@@ -39,7 +44,7 @@ document.querySelectorAll("form.fields-form").forEach((form) => {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     status.textContent = status.dataset.saving || "…";
-    post(form.action, new FormData(form)).then(({ ok, data }) => {
+    post(form.getAttribute("action"), new FormData(form)).then(({ ok, data }) => {
       status.textContent = ok ? form.dataset.saved : data.message;
       status.classList.toggle("error", !ok);
       if (ok) {
@@ -48,7 +53,10 @@ document.querySelectorAll("form.fields-form").forEach((form) => {
           if (line) line.textContent = text;
         });
       }
-    }).catch(() => { status.textContent = form.dataset.failed; status.classList.add("error"); });
+    }).catch((error) => {
+      status.textContent = `${form.dataset.failed} ${error.message}`;
+      status.classList.add("error");
+    });
   });
   // Keyboard: Ctrl+Enter saves from the description too (Enter already saves from a line).
   form.addEventListener("keydown", (event) => {
@@ -66,7 +74,7 @@ document.querySelectorAll("form.fields-form").forEach((form) => {
 });
 
 const saveOrder = () => {
-  const body = new FormData();
+  const body = new URLSearchParams();
   body.append("csrftoken", token());
   grid.querySelectorAll("article.photo").forEach((a) => body.append("image_id", a.dataset.imageId));
   return post(grid.dataset.orderUrl, body);
