@@ -393,6 +393,8 @@ def build_app(
     secret = settings.secret or secrets.token_urlsafe(32)
     templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
     templates.env.filters["when"] = local_time
+    templates.env.globals["options"] = content.options
+    templates.env.globals["choice"] = content.choice
     routes = [
         Route(LOGIN_PATH, login_form, methods=["GET"]),
         Route(LOGIN_PATH, login, methods=["POST"]),

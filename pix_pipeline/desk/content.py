@@ -5,8 +5,12 @@ and answers: with a redirect back to the photo for a plain form post, or with JS
 desk.js, which saves without reloading the page (it sends `X-Requested-With: fetch`).
 """
 
+import functools
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -24,6 +28,40 @@ from pix_pipeline.domain.curation import (
 from pix_pipeline.domain.models import ImageMeta
 
 EDITABLE = ("room_type", "view_type", "caption_short", "caption_long")
+
+
+@functools.cache
+def _option_tags(labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (value, f'<option value="{escape(value)}">{escape(text)}</option>')
+        for value, text in labels
+    )
+
+
+def options(labels: Mapping[StrEnum, str], selected: object, empty: str) -> Markup:
+    """A select's options (an empty one first), `selected` marked: built in Python because a
+    200-photo job page renders two selects per photo."""
+    tags = _option_tags(tuple((k.value, v) for k, v in labels.items()))
+    chosen = selected.value if isinstance(selected, StrEnum) else selected
+    parts = [f'<option value="">{escape(empty)}</option>']
+    for value, tag in tags:
+        parts.append(tag.replace(">", " selected>", 1) if value == chosen else tag)
+    return Markup("".join(parts))
+
+
+def choice(
+    image_id: str, name: str, label: str, labels: Mapping[StrEnum, str], entry: Any, empty: str
+) -> Markup:
+    """One select of a photo's fields form with its label and the line saying where its value
+    came from (the template's `choice`)."""
+    target = f"{name}-{image_id}"
+    source = words.field_source(entry) if entry is not None else ""
+    value = entry.value if entry is not None else None
+    return Markup(
+        f'<div class="field"><label for="{target}">{escape(label)}</label>'
+        f'<select id="{target}" name="{name}">{options(labels, value, empty)}</select>'
+        f'<small class="source" data-field="{name}">{escape(source)}</small></div>'
+    )
 
 
 def _by_script(request: Request) -> bool:

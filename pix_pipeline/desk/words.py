@@ -164,12 +164,15 @@ RELEASED_CURRENT = "freigegeben, aktuell"
 
 # With the log notifier a "sent" notification reached nobody: it was written to the log.
 SENT_LOGGED = "protokolliert (kein Empfänger eingerichtet)"
+PENDING_LOGGED = "wird protokolliert"
 
 
 def notification_status_text(status: str, notifier: str) -> str:
     """A notification's state; "zugestellt" only where a receiver exists."""
-    if status == NotificationStatus.SENT and notifier == "log":
+    if notifier == "log" and status == NotificationStatus.SENT:
         return SENT_LOGGED
+    if notifier == "log" and status == NotificationStatus.PENDING:
+        return PENDING_LOGGED
     return NOTIFICATION_STATUS[status]
 
 

@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.fields import expose_values, gallery_order
+from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
 from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
@@ -13,7 +13,6 @@ from pix_pipeline.domain.models import (
     CaptionEntry,
     CleanupOption,
     Finding,
-    ImageMeta,
     ImageProblem,
     ImageStatus,
     JobExpose,
@@ -49,9 +48,9 @@ def aggregate(job_id: str, rows: list[ImageRow], cover_image_id: str | None = No
     gallery/expose.json, which must never name a photo Daniel hid.
     """
     processed = [
-        ImageMeta.model_validate(r.meta)
+        meta
         for r in sorted(rows, key=lambda r: r.filename)
-        if shows_in_gallery(r) and r.meta is not None
+        if shows_in_gallery(r) and (meta := parsed_meta(r)) is not None
     ]
     room_types: dict[str, list[str]] = defaultdict(list)
     view_types: dict[str, list[str]] = defaultdict(list)
@@ -113,11 +112,16 @@ def aggregate(job_id: str, rows: list[ImageRow], cover_image_id: str | None = No
     )
 
 
-def build_job_expose(rt: Runtime, job_id: str) -> ExposeReport:
-    """Render job_expose.json from the registry; rewrite it only when its content changed."""
+def build_job_expose(
+    rt: Runtime, job_id: str, *, rows: list[ImageRow] | None = None
+) -> ExposeReport:
+    """Render job_expose.json from the registry (`rows`: the job's image rows, when the
+    caller loaded them already); rewrite it only when its content changed."""
     job = rt.registry.get_job(job_id)
     cover = job.cover_image_id if job is not None else None
-    document = aggregate(job_id, rt.registry.images_of_job(job_id), cover)
+    if rows is None:
+        rows = rt.registry.images_of_job(job_id)
+    document = aggregate(job_id, rows, cover)
     data = render_json(document)
     content_hash = hashlib.sha256(data).hexdigest()
     key = layout.job_expose_key(job_id)

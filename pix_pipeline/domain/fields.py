@@ -5,6 +5,7 @@ if he set one, else the provider's, else nothing. The provider's result is kept 
 (`ImageMeta.semantics`); what the documents use is `ImageMeta.fields`.
 """
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,6 +174,25 @@ def edit_from_form(current: SemanticFields | None, submitted: Mapping[str, objec
         elif value != shown_value:
             values[name] = value
     return FieldEdit(values, tuple(cleared))
+
+
+# row -> (the meta dict it was parsed from, the parsed document): one sync or page reads each
+# row's meta several times (the job's document, the customer's, the change list).
+_PARSED: "weakref.WeakKeyDictionary[ImageRow, tuple[object, ImageMeta]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def parsed_meta(row: ImageRow) -> ImageMeta | None:
+    """The row's meta document, parsed once per loaded row (callers must not change it)."""
+    if row.meta is None:
+        return None
+    hit = _PARSED.get(row)
+    if hit is not None and hit[0] is row.meta:
+        return hit[1]
+    meta = ImageMeta.model_validate(row.meta)
+    _PARSED[row] = (row.meta, meta)
+    return meta
 
 
 def order_key(row: ImageRow) -> tuple[int, int, str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.fields import expose_values, gallery_order
+from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
@@ -31,7 +31,6 @@ from pix_pipeline.domain.models import (
     GalleryPreview,
     GalleryStatus,
     GalleryVisibility,
-    ImageMeta,
     ImageStatus,
 )
 from pix_pipeline.notify.events import EventKind
@@ -117,10 +116,8 @@ class GalleryReport:
 
 def _photo(job_id: str, row: ImageRow) -> GalleryPhoto | None:
     """The customer's entry for the row's current (processed) version; None without previews."""
-    if row.meta is None:
-        return None
-    meta = ImageMeta.model_validate(row.meta)
-    if meta.thumbnails is None:
+    meta = parsed_meta(row)
+    if meta is None or meta.thumbnails is None:
         return None
     values = expose_values(meta)
     small, large = meta.thumbnails.small_size, meta.thumbnails.large_size
@@ -324,11 +321,15 @@ def sync_gallery(
     # the top, so the two modules do not import each other while loading.
     from pix_pipeline.domain.expose import build_job_expose
 
-    build_job_expose(rt, job_id)
     if apply_to_released:
+        build_job_expose(rt, job_id)
         return _sync(rt, job_id, apply_to_released=True, checked_rows=checked_rows)
     with rt.registry.gallery_lock(job_id):
-        return _sync(rt, job_id, apply_to_released=False, checked_rows=checked_rows)
+        # One load of the rows for both documents: a desk change syncs 200 photos in time.
+        rows = rt.registry.images_of_job(job_id)
+        build_job_expose(rt, job_id, rows=rows)
+        chosen = checked_rows if checked_rows is not None else rows
+        return _sync(rt, job_id, apply_to_released=False, checked_rows=chosen)
 
 
 def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxEvent:
@@ -359,8 +360,10 @@ def _sync(
         newly_pending = bool(changes) and job.gallery_status != GalleryStatus.UPDATE_PENDING
         held = sum(1 for r in rows if r.gallery_hash is not None)
         report = GalleryReport(job_id, "", job.gallery_visibility, held, pending_changes=changes)
-        planned = planned_photos(job_id, rows, current, keep_failed=True)
-        outbox = _draft_event(job_id, len(planned), True) if newly_pending else None
+        outbox = None
+        if newly_pending:
+            planned = planned_photos(job_id, rows, current, keep_failed=True)
+            outbox = _draft_event(job_id, len(planned), True)
         _, (status, _) = rt.registry.transition_gallery(job_id, event, outbox)
         report.gallery_status = status.value
         return report

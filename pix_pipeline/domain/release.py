@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import parsed_meta
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     GalleryReport,
@@ -23,7 +24,6 @@ from pix_pipeline.domain.models import (
     NOT_CHECKED_MARK,
     GalleryStatus,
     GalleryVisibility,
-    ImageMeta,
     ImageStatus,
 )
 from pix_pipeline.notify.events import EventKind
@@ -117,7 +117,8 @@ def unchecked_categories(row: ImageRow) -> list[str]:
     checked, its detected categories and the categories whose check failed."""
     if not shows_in_gallery(row) or row.meta is None or findings_checked(row):
         return []
-    privacy = ImageMeta.model_validate(row.meta).privacy
+    meta = parsed_meta(row)
+    privacy = meta.privacy if meta is not None else None
     return privacy.to_look_at() if privacy is not None else []
 
 

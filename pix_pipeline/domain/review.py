@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout
-from pix_pipeline.domain.fields import order_key
+from pix_pipeline.domain.fields import order_key, parsed_meta
 from pix_pipeline.domain.gallery import (
     ChangeKind,
     GalleryChange,
@@ -200,7 +200,7 @@ def _boxes(meta: ImageMeta) -> list[FindingBox]:
 
 def photo_review(row: ImageRow) -> PhotoReview:
     """The desk's view of one registered photo."""
-    meta = ImageMeta.model_validate(row.meta) if row.meta else None
+    meta = parsed_meta(row)
     current = meta is not None and meta.content_hash == row.content_hash
     privacy = meta.privacy if meta is not None and current else None
     room = meta.semantics.room_type if meta and meta.semantics else None
