@@ -1,5 +1,6 @@
 """Server time of the review desk's pages: the job page of a 200-photo job and the jobs list
-at 10,000 jobs, against a bare route of the same app.
+at 10,000 jobs, against a bare route of the same app; and saving one exposé field of a photo
+of the 200-photo job (released), including the gallery sync the save triggers.
 
 Registry rows are made directly (10,000 jobs with 5 photos each, one job with 200 photos:
 some failed, some with findings and boxes); previews need not exist to time the pages. Each
@@ -27,6 +28,7 @@ from starlette.testclient import TestClient
 
 from pix_pipeline.desk.app import build_app
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import resolve_fields
 from pix_pipeline.domain.models import (
     Box,
     CategoryResult,
@@ -45,6 +47,7 @@ from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import DeskSettings, load_settings
 
 TARGET_MS = 300.0
+SAVE_TARGET_MS = 100.0
 PASSWORD = "benchmark"
 BIG_JOB = "BIG200"
 
@@ -89,8 +92,15 @@ def meta(job_id: str, image_id: str, filename: str, n: int) -> dict[str, Any]:
             large_size=(1600, 1067),
         ),
         privacy=PrivacyResult(provider="bench", faces=faces, licence_plates=clear, text=text),
-        semantics=SemanticsResult(provider="bench", room_type=list(RoomType)[n % len(RoomType)]),
     )
+    semantics = SemanticsResult(
+        provider="bench",
+        room_type=list(RoomType)[n % len(RoomType)],
+        caption_short=f"Raum {n}",
+        caption_long=f"Ein heller Raum, Foto {n} des Auftrags.",
+    )
+    document.semantics = semantics
+    document.fields = resolve_fields(semantics, utcnow(), {})
     return document.model_dump(mode="json")
 
 
@@ -186,6 +196,31 @@ def timed(client: TestClient, path: str, runs: int) -> float:
     return statistics.median(times)
 
 
+def timed_saves(client: TestClient, rt: Any, runs: int) -> float:
+    """Median server time of saving one photo's short caption from the desk's script, each
+    save a real change (so the gallery sync records it), including that sync."""
+    rows = [r for r in rt.registry.images_of_job(BIG_JOB) if r.status == ImageStatus.PROCESSED]
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get(f"/jobs/{BIG_JOB}").text)
+    assert token
+    times = []
+    for n in range(runs + 3):
+        row = rows[n % len(rows)]
+        data = {"caption_short": f"Gespeichert {n}", "csrftoken": token.group(1)}
+        started = time.perf_counter()
+        answer = client.post(
+            f"/jobs/{BIG_JOB}/photos/{row.image_id}/fields",
+            data=data,
+            headers={"X-Requested-With": "fetch"},
+        )
+        took = (time.perf_counter() - started) * 1000
+        assert answer.status_code == 200 and answer.json()["ok"], answer.text
+        if n >= 3:
+            times.append(took)
+    job = rt.registry.get_job(BIG_JOB)
+    assert job.gallery_status == "update_pending", "the saves did not reach the gallery sync"
+    return statistics.median(times)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -218,13 +253,16 @@ def main() -> int:
             (f"jobs list, {args.jobs} jobs, page 100", timed(client, "/?page=100", args.runs)),
             ("jobs list, needs attention", timed(client, "/?filter=attention", args.runs)),
         ]
+        saves = [("save one field + gallery sync", timed_saves(client, rt, args.runs))]
         rt.close()
     print(f"{'name':<36} {'ours':>9} {'target':>9}  verdict  (x bare /health = {hello:.1f} ms)")
     failed = False
-    for name, ms in figures:
-        verdict = "PASS" if ms <= TARGET_MS else "FAIL"
+    for (name, ms), target in [(f, TARGET_MS) for f in figures] + [
+        (f, SAVE_TARGET_MS) for f in saves
+    ]:
+        verdict = "PASS" if ms <= target else "FAIL"
         failed |= verdict == "FAIL"
-        print(f"{name:<36} {ms:7.1f}ms {TARGET_MS:7.0f}ms  {verdict}     x{ms / hello:.1f}")
+        print(f"{name:<36} {ms:7.1f}ms {target:7.0f}ms  {verdict}     x{ms / hello:.1f}")
     return 1 if failed else 0
 
 

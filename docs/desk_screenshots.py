@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import io
+import json
 import os
 import re
 import tempfile
@@ -34,11 +35,16 @@ if TYPE_CHECKING:
 # Run as a script, this folder is on sys.path: the Dagster UI screenshots' browser and ports.
 from ui_screenshots import Browser, DevtoolsPage, free_port
 
+if TYPE_CHECKING:
+    from pix_pipeline.runtime import Runtime
+
 PROJECT = Path(__file__).resolve().parents[1]
 JOB = "MUSTER-17"
 QUIET_JOB = "MUSTER-12"
 PASSWORD = "screenshot"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+# A shot's script that starts with this names an element to photograph alone.
+CLIP = "clip:"
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -117,6 +123,28 @@ def process(root: Path) -> None:
             assert run.success
 
 
+def fill_in(runtime: "Runtime") -> None:
+    """Daniel's exposé content for the living room photo: its fields, first place, cover."""
+    from pix_pipeline.domain.curation import move_photo, set_cover, set_photo_fields
+
+    rows = {r.filename: r for r in runtime.registry.images_of_job(JOB)}
+    living = rows["Wohnzimmer.jpg"].image_id
+    set_photo_fields(
+        runtime,
+        JOB,
+        living,
+        {
+            "room_type": "living_room",
+            "view_type": "interior",
+            "caption_short": "Helles Wohnzimmer mit Parkett",
+            "caption_long": "Großes Wohnzimmer mit zwei Fenstern nach Süden und Eichenparkett.",
+        },
+        by="daniel",
+    )
+    move_photo(runtime, JOB, living, -10)
+    set_cover(runtime, JOB, living)
+
+
 class Chromium(Browser):
     """ui_screenshots' headless Chromium, with the desk's login cookies set before each page."""
 
@@ -153,10 +181,22 @@ class Chromium(Browser):
                 await asyncio.sleep(1.0)
                 await call("Runtime.evaluate", expression="window.scrollTo(0, 0)")
                 await asyncio.sleep(1.0)
-                if script:
+                clip = None
+                if script and script.startswith(CLIP):
+                    # Only the element the selector names, e.g. one photo card.
+                    found = await call(
+                        "Runtime.evaluate",
+                        expression="JSON.stringify(document.querySelector("
+                        f"{script[len(CLIP) :]!r}).getBoundingClientRect())",
+                        returnByValue=True,
+                    )
+                    rect = json.loads(found["result"]["value"])
+                    clip = {k: rect[k] for k in ("x", "y", "width", "height")} | {"scale": 1}
+                elif script:
                     await call("Runtime.evaluate", expression=script)
                     await asyncio.sleep(2.5)
-                shot = await call("Page.captureScreenshot", format="png")
+                options = {"clip": clip, "captureBeyondViewport": True} if clip else {}
+                shot = await call("Page.captureScreenshot", format="png", **options)
                 target.write_bytes(base64.b64decode(shot["data"]))
                 print(f"wrote {target} ({target.stat().st_size // 1024} KiB)")
 
@@ -201,6 +241,7 @@ def main() -> None:
         port = free_port()
         desk = DeskSettings("127.0.0.1", port, "daniel", PASSWORD, "shots", "http://127.0.0.1:3000")
         runtime = build_runtime(load_settings())
+        fill_in(runtime)
         server = uvicorn.Server(
             uvicorn.Config(
                 build_app(desk, runtime, password=PASSWORD), port=port, log_level="warning"
@@ -226,6 +267,7 @@ def main() -> None:
         redaction_png = args.out / "desk_redaction_full.png"
         release = "document.querySelector('.release-form button[type=submit]').click()"
         enlarge = "document.querySelectorAll('a.preview')[1].click()"
+        card = f"{CLIP}article.photo[data-filename='Wohnzimmer.jpg']"
         try:
             chromium.shoot_logged_in(
                 cookies,
@@ -235,6 +277,7 @@ def main() -> None:
                     (f"{base}/jobs/{JOB}", args.out / "desk_refused.png", release),
                     (f"{base}/jobs/{JOB}", args.out / "desk_large.png", enlarge),
                     (f"{base}/jobs/{JOB}/photos/{house}", redaction_png, None),
+                    (f"{base}/jobs/{JOB}", args.out / "desk_card.png", card),
                 ],
                 port,
             )
@@ -245,6 +288,7 @@ def main() -> None:
             runtime.close()
         small_png(job_png, PROJECT / "docs" / "images" / "desk_job.png")
         small_png(redaction_png, PROJECT / "docs" / "images" / "desk_redaction.png")
+        small_png(args.out / "desk_card.png", PROJECT / "docs" / "images" / "desk_card.png")
 
 
 if __name__ == "__main__":

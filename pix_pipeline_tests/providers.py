@@ -11,6 +11,7 @@ from pix_pipeline.domain.models import (
     Finding,
     PrivacyResult,
     RoomType,
+    SemanticHints,
     SemanticsResult,
     ViewType,
 )
@@ -22,8 +23,14 @@ class FixedSemantics:
     identity = "test-fixed/1"
     needs_image = True
 
-    def analyze(self, image: Image.Image | None) -> SemanticsResult:
+    # The hints each call received, in call order (tests reset it).
+    hints_seen: list[SemanticHints | None] = []  # noqa: RUF012 - shared on purpose
+
+    def analyze(
+        self, image: Image.Image | None, hints: SemanticHints | None = None
+    ) -> SemanticsResult:
         assert image is not None and max(image.size) <= 1600
+        FixedSemantics.hints_seen.append(hints)
         return SemanticsResult(
             provider=self.identity,
             status=Finding.DETECTED,
@@ -136,10 +143,12 @@ class LogsDepthCalls(LumaDepth):
 class LogsSemanticsCalls(FixedSemantics):
     """FixedSemantics that logs each call in provider_calls."""
 
-    def analyze(self, image: Image.Image | None) -> SemanticsResult:
+    def analyze(
+        self, image: Image.Image | None, hints: SemanticHints | None = None
+    ) -> SemanticsResult:
         assert image is not None
         provider_calls.append(("semantics", image.size))
-        return super().analyze(image)
+        return super().analyze(image, hints)
 
 
 class ColourCodedPrivacy:

@@ -25,6 +25,7 @@ JOB = "HOUSE1"
 # Every key the customer's document may hold, at any depth.
 CUSTOMER_KEYS = {
     "schema_version",
+    "cover_image_id",
     "job_id",
     "image_count",
     "images",

@@ -72,6 +72,12 @@ REDACTIONS = {
     ("add_column", "images", "gallery_rendition"),
     ("add_column", "images", "rendition_error"),
 }
+SEMANTIC = {
+    ("add_table", "semantic_fields", ""),
+    ("add_index", "semantic_fields", "ix_semantic_fields_job_id"),
+    ("add_column", "images", "gallery_position"),
+    ("add_column", "jobs", "cover_image_id"),
+}
 REVOKE = {
     ("add_column", "jobs", "revoked_at"),
     ("add_column", "jobs", "revoked_by"),
@@ -89,6 +95,7 @@ AFTER_0001 = (
     | REVIEW
     | JOB_SEQUENCE
     | REDACTIONS
+    | SEMANTIC
 )
 
 
@@ -128,6 +135,8 @@ def schema_diff(engine: sa.Engine) -> set[tuple[str, str, str]]:
             "remove_constraint",
         ):
             out.add((diff[0], diff[1].table.name, diff[1].name))
+        elif isinstance(diff, tuple) and diff[0] in ("add_table", "remove_table"):
+            out.add((diff[0], diff[1].name, ""))
         else:
             out.add(("other", repr(diff), ""))
     return out
@@ -169,18 +178,21 @@ def test_revision_0001_is_schema_py_without_the_later_columns(engine):
         | REVIEW
         | JOB_SEQUENCE
         | REDACTIONS
+        | SEMANTIC
     )
     migrate_to(engine, "0003")
     assert schema_diff(engine) == (
-        FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS
+        FOLDER_STAMP | REVOKE | HOLD | DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS | SEMANTIC
     )
     migrate_to(engine, "0006")
-    assert schema_diff(engine) == DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS
+    assert schema_diff(engine) == DELIVERY | REVIEW | JOB_SEQUENCE | REDACTIONS | SEMANTIC
     migrate_to(engine, "0007")
-    assert schema_diff(engine) == REVIEW | SEQUENCE | REDACTIONS
+    assert schema_diff(engine) == REVIEW | SEQUENCE | REDACTIONS | SEMANTIC
     migrate_to(engine, "0008")
-    assert schema_diff(engine) == SEQUENCE | REDACTIONS
+    assert schema_diff(engine) == SEQUENCE | REDACTIONS | SEMANTIC
     migrate_to(engine, "0009")
+    assert schema_diff(engine) == SEQUENCE | SEMANTIC
+    migrate_to(engine, "0010")
     assert schema_diff(engine) == SEQUENCE
 
 

@@ -175,3 +175,25 @@ def test_concurrent_writers_registering_the_same_job_and_file_both_succeed(
     finally:
         for r in registries:
             r.dispose()
+
+
+def test_daniels_field_values_are_set_replaced_and_cleared_per_photo(registry: Registry):
+    registry.apply_changes(JobChanges("J1", new=[new_image("a.jpg"), new_image("b.jpg")]))
+    a, b = (r.image_id for r in registry.images_of_job("J1"))
+    registry.save_semantic_values(
+        "J1", a, {"room_type": "kitchen", "objects": ["sofa"]}, (), source="daniel", by="d"
+    )
+    registry.save_semantic_values("J1", a, {"room_type": "bathroom"}, (), source="daniel", by="e")
+    registry.save_semantic_values("J1", b, {"caption_short": "Flur"}, (), source="daniel", by="d")
+    mine = registry.semantic_values_of_image(a)
+    assert (mine["room_type"].value, mine["room_type"].set_by) == ("bathroom", "e")
+    assert mine["objects"].value == ["sofa"]
+    registry.save_semantic_values("J1", a, {}, ("objects",), source="daniel", by="d")
+    values = registry.semantic_values("J1")
+    assert set(values[a]) == {"room_type"} and values[b]["caption_short"].value == "Flur"
+    registry.set_gallery_positions("J1", {b: 0, a: 1})
+    registry.set_cover("J1", b)
+    rows = {r.image_id: r for r in registry.images_of_job("J1")}
+    assert (rows[b].gallery_position, rows[a].gallery_position) == (0, 1)
+    job = registry.get_job("J1")
+    assert job is not None and job.cover_image_id == b

@@ -44,3 +44,13 @@ def test_written_documents_validate_against_their_schemas(harness: Harness):
     expose["counts"]["processed"] = "one"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(expose, schema("job_expose"))
+
+
+def test_the_package_ships_the_schemas_and_the_command_prints_them(capsys):
+    assert main(["--print", "gallery_expose"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == schema("gallery_expose")
+    assert printed["properties"]["schema_version"]["const"] == "2.0"
+    photo = printed["$defs"]["GalleryPhoto"]["properties"]
+    assert photo["caption_short"]["anyOf"][0]["maxLength"] == 80
+    assert "not set yet" in photo["room_type"]["description"]

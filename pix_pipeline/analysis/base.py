@@ -2,15 +2,22 @@
 
 A provider is a small object with an `identity` ("name/version"): the identity is recorded
 with each result and is part of the step's input fingerprint, so switching or upgrading a
-provider re-runs the step for every image. `needs_image` tells the pipeline whether to decode
-the 1600 px preview for it at all.
+provider re-runs the step for every image. What Daniel set on the desk reaches the semantics
+provider as `hints`; they are not part of the fingerprint, so setting a value never re-runs a
+provider, and its result never replaces his value (domain/fields.py). `needs_image` tells the
+pipeline whether to decode the 1600 px preview for it at all.
 """
 
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from pix_pipeline.domain.models import CleanupResult, PrivacyResult, SemanticsResult
+from pix_pipeline.domain.models import (
+    CleanupResult,
+    PrivacyResult,
+    SemanticHints,
+    SemanticsResult,
+)
 
 
 @runtime_checkable
@@ -28,8 +35,11 @@ class SemanticsProvider(Protocol):
     identity: str
     needs_image: bool
 
-    def analyze(self, image: Image.Image | None) -> SemanticsResult:
-        """Captions, room type, view type and objects."""
+    def analyze(
+        self, image: Image.Image | None, hints: SemanticHints | None = None
+    ) -> SemanticsResult:
+        """Captions, room type, view type and objects. `hints` holds what Daniel set for the
+        photo (a provider may use it as context; his values win either way)."""
         ...
 
 

@@ -7,6 +7,7 @@ from pix_pipeline.domain.models import (
     CleanupResult,
     Finding,
     PrivacyResult,
+    SemanticHints,
     SemanticsResult,
 )
 
@@ -27,7 +28,9 @@ class NoSemantics:
     identity = "none/1"
     needs_image = False
 
-    def analyze(self, image: Image.Image | None) -> SemanticsResult:
+    def analyze(
+        self, image: Image.Image | None, hints: SemanticHints | None = None
+    ) -> SemanticsResult:
         return SemanticsResult(provider=self.identity)
 
 

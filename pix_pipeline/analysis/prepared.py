@@ -13,6 +13,7 @@ from pix_pipeline.domain.models import (
     Detection,
     Finding,
     RoomType,
+    SemanticHints,
     SemanticsResult,
     ViewType,
 )
@@ -92,12 +93,15 @@ class LlmSemanticsProvider:
         self.config = config or LlmSemanticsConfig()
         self.identity = f"llm:{self.config.model}/1"
 
-    def build_request(self, image_url: str) -> dict[str, Any]:
-        """The JSON body the call would send: the image and an answer format in our taxonomy."""
+    def build_request(self, image_url: str, hints: SemanticHints | None = None) -> dict[str, Any]:
+        """The JSON body the call would send: the image, what Daniel already set (context for
+        the model; his values win anyway) and an answer format in our taxonomy."""
+        known = hints.model_dump(mode="json", exclude_none=True) if hints is not None else {}
         return {
             "model": self.config.model,
             "image_url": image_url,
             "language": self.config.language,
+            "known": known,
             "response_format": {
                 "caption_short": "string, at most 80 characters",
                 "caption_long": "string, 2-4 sentences for a property exposé",
@@ -123,7 +127,7 @@ class LlmSemanticsProvider:
             objects=objects,
         )
 
-    def analyze(self, image: object) -> SemanticsResult:
+    def analyze(self, image: object, hints: SemanticHints | None = None) -> SemanticsResult:
         raise ProviderNotAvailable("the LLM semantics provider is prepared but not implemented")
 
 

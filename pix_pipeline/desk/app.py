@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pix_pipeline.desk import words
+from pix_pipeline.desk import content, words
 from pix_pipeline.desk.auth import (
     HEALTH_PATH,
     LOGIN_PATH,
@@ -463,6 +463,8 @@ async def revoke(request: Request) -> Response:
         return await _job_page(
             request, job_id, status_code=409, refused=words.revoke_refusal_text(refusal)
         )
+    if not _flag(form, "confirm"):
+        return await _job_page(request, job_id, status_code=409, refused=words.T.revoke_unconfirmed)
     try:
         run_id = await run_in_threadpool(
             lambda: desk.launcher.revoke(job_id, revoked_by=revoked_by, note=_text(form, "note"))
@@ -514,6 +516,8 @@ def build_app(
     secret = settings.secret or secrets.token_urlsafe(32)
     templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
     templates.env.filters["when"] = local_time
+    templates.env.globals["options"] = content.options
+    templates.env.globals["choice"] = content.choice
     routes = [
         Route(LOGIN_PATH, login_form, methods=["GET"]),
         Route(LOGIN_PATH, login, methods=["POST"]),
@@ -542,6 +546,7 @@ def build_app(
             methods=["POST"],
         ),
         Route("/photos/{image_id}/customer", customer_preview, methods=["GET"]),
+        *content.ROUTES,
         Route("/photos/{image_id}/{size}", preview, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -7,10 +7,19 @@ logs and documentation stay English.
 from collections.abc import Mapping
 from types import MappingProxyType
 
+# The captions' limits, which the desk shows with the fields.
+from pix_pipeline.domain.fields import CAPTION_LIMITS as CAPTION_LIMITS
 from pix_pipeline.domain.gallery import ChangeKind, GalleryChange
-from pix_pipeline.domain.models import GalleryStatus, GalleryVisibility, ImageStatus, RoomType
+from pix_pipeline.domain.models import (
+    DANIEL,
+    GalleryStatus,
+    GalleryVisibility,
+    ImageStatus,
+    RoomType,
+    ViewType,
+)
 from pix_pipeline.domain.release import Refusal, ReleaseCheck
-from pix_pipeline.domain.review import ErrorKind, FindingBox, RedactionView
+from pix_pipeline.domain.review import ErrorKind, FindingBox, JobReview, RedactionView
 from pix_pipeline.notify.events import EventKind, NotificationStatus
 
 
@@ -46,7 +55,7 @@ class T:
     hidden_count = "ausgeblendet"
     never_released = "noch nie"
     released_by = "von"
-    page_of = "Seite {page} von {pages} ({total} Aufträge)"
+    page_of = "Seite {page} von {pages} ({jobs})"
     previous = "Zurück"
     next = "Weiter"
     needs_attention = "Handlungsbedarf"
@@ -116,7 +125,7 @@ class T:
     close = "Schließen"
     # release
     release_title = "Freigabe"
-    customer_gets = "Der Kunde bekommt {photos} Fotos."
+    customer_gets = "Der Kunde bekommt {photos}."
     changes_title = "Änderungen seit der letzten Freigabe"
     changes_title_first = "Neu in der Galerie"
     no_changes = "Keine Änderungen."
@@ -127,7 +136,18 @@ class T:
     acknowledge = "Ich habe die Fotos mit Datenschutz-Funden angesehen; sie dürfen so zum Kunden."
     release_button = "Galerie freigeben"
     revoke_title = "Freigabe zurücknehmen"
-    revoke_intro = "Der Kunde sieht die Galerie dann nicht mehr. Er wird nicht benachrichtigt."
+    revoke_intro = "Der Kunde sieht die Galerie dann nicht mehr."
+    # What happens to the gallery.revoked event, by notifier (log: nobody is reached).
+    revoke_told = "Das Web-Backend bekommt die Nachricht „Freigabe zurückgenommen“."
+    revoke_logged = (
+        "Die Nachricht „Freigabe zurückgenommen“ wird nur protokolliert; es ist kein Empfänger"
+        " eingerichtet, niemand wird benachrichtigt."
+    )
+    revoke_confirm = "Ja, die Freigabe zurücknehmen: der Kunde sieht die Galerie nicht mehr."
+    revoke_unconfirmed = "Bitte bestätigen, dass die Freigabe zurückgenommen werden soll."
+    release_catching_up = (
+        "Die Änderungen werden gerade übernommen; in wenigen Sekunden lässt sich freigeben."
+    )
     revoked_by = "Zurückgenommen von"
     revoke_button = "Freigabe zurücknehmen"
     refused_title = "Nicht freigegeben"
@@ -149,7 +169,7 @@ class T:
     notifications_title = "Benachrichtigungen"
     notifications_none = "Noch keine."
     notification_release = "Freigabe {number}"
-    notification_attempts = "{attempts} Versuch(e)"
+    notification_attempts = "{attempts}"
     notification_next = "nächster Versuch {when}"
     notification_error = "Letzter Fehler"
     notification_retry = "Erneut senden"
@@ -194,6 +214,28 @@ def seconds_text(seconds: int) -> str:
 
 def login_slowed_text(seconds: int) -> str:
     return T.login_slowed.format(wait=seconds_text(seconds))
+
+
+# With the log notifier a "sent" notification reached nobody: it was written to the log.
+SENT_LOGGED = "protokolliert (kein Empfänger eingerichtet)"
+PENDING_LOGGED = "wird protokolliert"
+
+
+def notification_status_text(status: str, notifier: str) -> str:
+    """A notification's state; "zugestellt" only where a receiver exists."""
+    if notifier == "log" and status == NotificationStatus.SENT:
+        return SENT_LOGGED
+    if notifier == "log" and status == NotificationStatus.PENDING:
+        return PENDING_LOGGED
+    return NOTIFICATION_STATUS[status]
+
+
+def review_status_text(review: JobReview) -> str:
+    """The job page's gallery state, from the same answer the release panel uses
+    (`JobReview.update_pending`), so the two never disagree."""
+    if review.update_pending:
+        return GALLERY_STATUS[GalleryStatus.UPDATE_PENDING]
+    return gallery_status_text(review.job.gallery_status, review.job.gallery_visibility)
 
 
 def gallery_status_text(status: str, visibility: str) -> str:
@@ -287,7 +329,7 @@ ROOM_TYPE = _frozen(
         RoomType.DINING_ROOM: "Esszimmer",
         RoomType.BEDROOM: "Schlafzimmer",
         RoomType.CHILDRENS_ROOM: "Kinderzimmer",
-        RoomType.BATHROOM: "Badezimmer",
+        RoomType.BATHROOM: "Bad",
         RoomType.GUEST_WC: "Gäste-WC",
         RoomType.HALLWAY: "Flur",
         RoomType.STAIRCASE: "Treppenhaus",
@@ -297,9 +339,9 @@ ROOM_TYPE = _frozen(
         RoomType.BASEMENT: "Keller",
         RoomType.ATTIC: "Dachboden",
         RoomType.GARAGE: "Garage",
-        RoomType.EXTERIOR_FRONT: "Außen, vorne",
-        RoomType.EXTERIOR_BACK: "Außen, hinten",
-        RoomType.EXTERIOR_SIDE: "Außen, seitlich",
+        RoomType.EXTERIOR_FRONT: "Außenansicht vorne",
+        RoomType.EXTERIOR_BACK: "Außenansicht hinten",
+        RoomType.EXTERIOR_SIDE: "Außenansicht seitlich",
         RoomType.GARDEN: "Garten",
         RoomType.TERRACE: "Terrasse",
         RoomType.BALCONY: "Balkon",
@@ -311,7 +353,6 @@ ROOM_TYPE = _frozen(
         RoomType.OTHER: "Sonstiges",
     }
 )
-NO_ROOM_TYPE = "noch nicht erkannt"
 SOURCE = _frozen({"editor": "vom Bildbearbeiter", "manual": "von Daniel"})
 
 # Why a file failed, and what to do about it.
@@ -385,7 +426,7 @@ def refusal_text(check: ReleaseCheck) -> str:
     if refusal is Refusal.UNCHECKED_FINDINGS:
         names = ", ".join(sorted(check.findings))
         return (
-            f"{len(check.findings)} Foto(s) mit ungeprüften Datenschutz-Funden: {names}."
+            f"{photos(len(check.findings))} mit ungeprüften Datenschutz-Funden: {names}."
             " Bitte jedes ansehen und auf „Geprüft“ klicken oder es ausblenden –"
             " oder das Häkchen setzen, dass Sie die Funde angesehen haben."
         )
@@ -407,3 +448,79 @@ def revoke_refusal_text(refusal: Refusal) -> str:
     if refusal is Refusal.NO_APPROVER:
         return "Bitte eintragen, wer die Freigabe zurücknimmt."
     return refusal_text(ReleaseCheck("", refusal))
+
+
+# -- the exposé's content: fields per photo, order and cover ---------------------------
+
+
+class F:
+    """Texts of a photo's exposé fields, the gallery order and the cover."""
+
+    room_type = "Raum"
+    view_type = "Ansicht"
+    caption_short = "Kurztext"
+    caption_long = "Beschreibung"
+    limit = "höchstens {limit} Zeichen"
+    count = "{used}/{limit}"
+    save = "Speichern"
+    saving = "Speichert …"
+    saved = "Gespeichert"
+    save_failed = "Nicht gespeichert: {reason}"
+    not_set = "—"
+    not_set_label = "nicht gesetzt"
+    pending = "noch nicht erkannt"
+    by_daniel = "von Ihnen gesetzt"
+    by_provider = "erkannt von {provider}"
+    earlier = "Früher"
+    later = "Später"
+    make_cover = "Als Titelbild"
+    is_cover = "Titelbild"
+    no_cover = "Kein Titelbild"
+    cover_hidden = "Titelbild ist ausgeblendet: der Kunde sieht kein Titelbild."
+    drag_hint = "Zum Umsortieren ziehen oder „Früher“/„Später“ nutzen."
+    select = "Auswählen"
+    bulk_title = "Raum für ausgewählte Fotos"
+    bulk_button = "Raum setzen"
+    bulk_none = "Bitte zuerst Fotos auswählen."
+    bulk_done = "Raum für {count} Fotos gesetzt."
+    invalid = "Dieser Wert passt nicht: {detail}"
+
+
+VIEW_TYPE = _frozen(
+    {
+        ViewType.INTERIOR: "Innenansicht",
+        ViewType.EXTERIOR: "Außenansicht",
+        ViewType.AERIAL: "Luftbild",
+        ViewType.VIEW_FROM_PROPERTY: "Ausblick",
+        ViewType.DETAIL: "Detail",
+        ViewType.FLOOR_PLAN: "Grundriss",
+        ViewType.OTHER: "Sonstiges",
+    }
+)
+
+
+def field_source(entry: object) -> str:
+    """Who a field's value came from, for the small line under it ("" when not set)."""
+    source = getattr(entry, "source", None)
+    if source is None:
+        return ""
+    if source == DANIEL:
+        return F.by_daniel
+    return F.by_provider.format(provider=source)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 Auftrag", "2 Aufträge": the count with the right form of the noun."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def jobs(count: int) -> str:
+    return plural(count, "Auftrag", "Aufträge")
+
+
+def photos(count: int) -> str:
+    return plural(count, "Foto", "Fotos")
+
+
+def attempts(count: int) -> str:
+    return plural(count, "Versuch", "Versuche")

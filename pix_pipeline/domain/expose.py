@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
 from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
@@ -12,7 +13,6 @@ from pix_pipeline.domain.models import (
     CaptionEntry,
     CleanupOption,
     Finding,
-    ImageMeta,
     ImageProblem,
     ImageStatus,
     JobExpose,
@@ -41,16 +41,16 @@ def _counts(rows: list[ImageRow]) -> StatusCounts:
     )
 
 
-def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
+def aggregate(job_id: str, rows: list[ImageRow], cover_image_id: str | None = None) -> JobExpose:
     """The job-level document from the registry rows (pure: no I/O).
 
     Its images are those that show in the gallery: the document is mirrored to the customer's
     gallery/expose.json, which must never name a photo Daniel hid.
     """
     processed = [
-        ImageMeta.model_validate(r.meta)
+        meta
         for r in sorted(rows, key=lambda r: r.filename)
-        if shows_in_gallery(r) and r.meta is not None
+        if shows_in_gallery(r) and (meta := parsed_meta(r)) is not None
     ]
     room_types: dict[str, list[str]] = defaultdict(list)
     view_types: dict[str, list[str]] = defaultdict(list)
@@ -59,22 +59,21 @@ def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
     cleanup: list[CleanupOption] = []
     privacy = {name: PrivacyCategorySummary() for name in PRIVACY_CATEGORIES}
     for meta in processed:
-        sem = meta.semantics
-        if sem is not None:
-            if sem.room_type is not None:
-                room_types[sem.room_type.value].append(meta.filename)
-            if sem.view_type is not None:
-                view_types[sem.view_type.value].append(meta.filename)
-            objects.update({o.label for o in sem.objects})
-            if sem.caption_short or sem.caption_long:
-                captions.append(
-                    CaptionEntry(
-                        image_id=meta.image_id,
-                        filename=meta.filename,
-                        caption_short=sem.caption_short,
-                        caption_long=sem.caption_long,
-                    )
+        values = expose_values(meta)
+        if values.room_type is not None:
+            room_types[values.room_type.value].append(meta.filename)
+        if values.view_type is not None:
+            view_types[values.view_type.value].append(meta.filename)
+        objects.update(set(values.objects))
+        if values.caption_short or values.caption_long:
+            captions.append(
+                CaptionEntry(
+                    image_id=meta.image_id,
+                    filename=meta.filename,
+                    caption_short=values.caption_short,
+                    caption_long=values.caption_long,
                 )
+            )
         if meta.cleanup is not None and meta.cleanup.cleanup_possible:
             cleanup.append(
                 CleanupOption(
@@ -91,6 +90,7 @@ def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
                 summary.clear += 1
             else:
                 summary.not_checked += 1
+    shown = {meta.image_id for meta in processed}
     errors = [
         ImageProblem(image_id=r.image_id, filename=r.filename, error_message=r.error_message)
         for r in sorted(rows, key=lambda r: r.filename)
@@ -107,16 +107,24 @@ def aggregate(job_id: str, rows: list[ImageRow]) -> JobExpose:
         cleanup_options=cleanup,
         privacy_summary=privacy,
         errors=errors,
+        gallery_order=gallery_order([r for r in rows if r.image_id in shown]),
+        cover_image_id=cover_image_id if cover_image_id in shown else None,
     )
 
 
-def build_job_expose(rt: Runtime, job_id: str) -> ExposeReport:
-    """Render job_expose.json from the registry; rewrite it only when its content changed."""
-    document = aggregate(job_id, rt.registry.images_of_job(job_id))
+def build_job_expose(
+    rt: Runtime, job_id: str, *, rows: list[ImageRow] | None = None
+) -> ExposeReport:
+    """Render job_expose.json from the registry (`rows`: the job's image rows, when the
+    caller loaded them already); rewrite it only when its content changed."""
+    job = rt.registry.get_job(job_id)
+    cover = job.cover_image_id if job is not None else None
+    if rows is None:
+        rows = rt.registry.images_of_job(job_id)
+    document = aggregate(job_id, rows, cover)
     data = render_json(document)
     content_hash = hashlib.sha256(data).hexdigest()
     key = layout.job_expose_key(job_id)
-    job = rt.registry.get_job(job_id)
     if job is not None and job.expose_hash == content_hash and rt.storage.exists(key):
         return ExposeReport(document, False, content_hash)
     rt.storage.write_bytes(key, data)

@@ -22,13 +22,14 @@ a sync or a release writes.
 """
 
 import hashlib
+import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import ValidationError
-
 from pix_pipeline.domain import layout, redaction
+from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
@@ -39,7 +40,6 @@ from pix_pipeline.domain.models import (
     GalleryPreview,
     GalleryStatus,
     GalleryVisibility,
-    ImageMeta,
     ImageStatus,
 )
 from pix_pipeline.imaging.rendition import (
@@ -131,7 +131,7 @@ class GalleryChange:
     def describe(self) -> str:
         """In English, for Dagster's metadata and logs (the desk words it in German)."""
         if self.kind is ChangeKind.EXPOSE:
-            return "update expose.json (photos, captions, room or view types)"
+            return "update expose.json (photos, order, cover, captions, room or view types)"
         if self.kind is ChangeKind.REMOVE:
             return f"remove {self.filename} ({self.reason})"
         return f"{self.kind.value} {self.filename}"
@@ -158,12 +158,10 @@ class GalleryReport:
 
 def _photo(job_id: str, row: ImageRow) -> GalleryPhoto | None:
     """The customer's entry for the row's current (processed) version; None without previews."""
-    if row.meta is None:
+    meta = parsed_meta(row)
+    if meta is None or meta.thumbnails is None:
         return None
-    meta = ImageMeta.model_validate(row.meta)
-    if meta.thumbnails is None:
-        return None
-    sem = meta.semantics
+    values = expose_values(meta)
     small, large = meta.thumbnails.small_size, meta.thumbnails.large_size
     return GalleryPhoto(
         image_id=row.image_id,
@@ -181,11 +179,11 @@ def _photo(job_id: str, row: ImageRow) -> GalleryPhoto | None:
             width=large[0],
             height=large[1],
         ),
-        caption_short=sem.caption_short if sem else None,
-        caption_long=sem.caption_long if sem else None,
-        room_type=sem.room_type if sem else None,
-        view_type=sem.view_type if sem else None,
-        objects=sorted({o.label for o in sem.objects}) if sem else [],
+        caption_short=values.caption_short,
+        caption_long=values.caption_long,
+        room_type=values.room_type,
+        view_type=values.view_type,
+        objects=list(values.objects),
     )
 
 
@@ -193,9 +191,17 @@ def _preview_name(job_id: str, filename: str, size: layout.ThumbSize) -> str:
     return layout.gallery_relative(job_id, layout.gallery_preview_key(job_id, filename, size))
 
 
-def customer_document(job_id: str, photos: list[GalleryPhoto]) -> GalleryExpose:
-    """gallery/expose.json for these photos (pure: no I/O)."""
-    ordered = sorted(photos, key=lambda p: p.filename)
+def customer_document(
+    job_id: str,
+    photos: list[GalleryPhoto],
+    *,
+    order: Sequence[str] = (),
+    cover_image_id: str | None = None,
+) -> GalleryExpose:
+    """gallery/expose.json for these photos (pure: no I/O), in `order` (image_ids; photos
+    not in it come last, by file name), with the cover if it is one of them."""
+    rank = {image_id: i for i, image_id in enumerate(order)}
+    ordered = sorted(photos, key=lambda p: (rank.get(p.image_id, len(rank)), p.filename))
     room_types: dict[str, list[str]] = defaultdict(list)
     view_types: dict[str, list[str]] = defaultdict(list)
     for photo in ordered:
@@ -203,10 +209,12 @@ def customer_document(job_id: str, photos: list[GalleryPhoto]) -> GalleryExpose:
             room_types[photo.room_type.value].append(photo.filename)
         if photo.view_type is not None:
             view_types[photo.view_type.value].append(photo.filename)
+    shown = {p.image_id for p in ordered}
     return GalleryExpose(
         job_id=job_id,
         image_count=len(ordered),
         images=ordered,
+        cover_image_id=cover_image_id if cover_image_id in shown else None,
         captions=[
             GalleryCaption(
                 filename=p.filename, caption_short=p.caption_short, caption_long=p.caption_long
@@ -219,6 +227,15 @@ def customer_document(job_id: str, photos: list[GalleryPhoto]) -> GalleryExpose:
     )
 
 
+def arranged_document(
+    job: JobRow, rows: list[ImageRow], photos: list[GalleryPhoto]
+) -> GalleryExpose:
+    """`customer_document` as Daniel arranged the gallery: his order and his cover."""
+    return customer_document(
+        job.job_id, photos, order=gallery_order(rows), cover_image_id=job.cover_image_id
+    )
+
+
 def document_hash(document: GalleryExpose) -> str:
     return hashlib.sha256(render_json(document)).hexdigest()
 
@@ -227,10 +244,12 @@ def current_photos(rt: Runtime, job_id: str) -> dict[str, GalleryPhoto]:
     """image_id -> entry of gallery/expose.json as it is now (empty when absent or unreadable)."""
     try:
         data = rt.storage.read_bytes(layout.gallery_expose_key(job_id))
-        document = GalleryExpose.model_validate_json(data)
-    except (FileNotFoundError, ValidationError):
+        # Photo by photo: a document of an earlier schema_version still names its photos.
+        listed = json.loads(data).get("images", [])
+        photos = [GalleryPhoto.model_validate(photo) for photo in listed]
+    except (FileNotFoundError, ValueError, AttributeError):
         return {}
-    return {photo.image_id: photo for photo in document.images}
+    return {photo.image_id: photo for photo in photos}
 
 
 def planned_photos(
@@ -279,8 +298,8 @@ def gallery_changes(
         ):
             reason = "hidden" if row.hidden_at is not None else row.status
             changes.append(GalleryChange(ChangeKind.REMOVE, row.filename, reason))
-    planned = customer_document(
-        job.job_id, planned_photos(job.job_id, rows, current, keep_failed=True)
+    planned = arranged_document(
+        job, rows, planned_photos(job.job_id, rows, current, keep_failed=True)
     )
     if document_hash(planned) != job.gallery_expose_hash:
         changes.append(GalleryChange(ChangeKind.EXPOSE))
@@ -443,11 +462,16 @@ def sync_gallery(
     # the top, so the two modules do not import each other while loading.
     from pix_pipeline.domain.expose import build_job_expose
 
-    build_job_expose(rt, job_id)
     if apply_to_released:
+        build_job_expose(rt, job_id)
         return _sync(rt, job_id, apply_to_released=True, checked_rows=checked_rows)
     with rt.registry.gallery_lock(job_id):
-        return _sync(rt, job_id, apply_to_released=False, checked_rows=checked_rows)
+        # One load of the rows for both documents: a desk change syncs 200 photos in time.
+        rows = rt.registry.images_of_job(job_id)
+        build_job_expose(rt, job_id, rows=rows)
+        return _sync(
+            rt, job_id, apply_to_released=False, checked_rows=checked_rows, loaded_rows=rows
+        )
 
 
 def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxEvent:
@@ -466,13 +490,21 @@ def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxE
 
 
 def _sync(
-    rt: Runtime, job_id: str, *, apply_to_released: bool, checked_rows: list[ImageRow] | None
+    rt: Runtime,
+    job_id: str,
+    *,
+    apply_to_released: bool,
+    checked_rows: list[ImageRow] | None,
+    loaded_rows: list[ImageRow] | None = None,
 ) -> GalleryReport:
     job = rt.registry.get_job(job_id)
     if job is None:
         raise KeyError(f"job {job_id} is not registered")
-    rows = checked_rows if checked_rows is not None else rt.registry.images_of_job(job_id)
-    if checked_rows is None:
+    if checked_rows is not None:
+        rows = checked_rows
+    else:
+        # A plain sync (not a release's): the redaction policy covers the new findings.
+        rows = loaded_rows if loaded_rows is not None else rt.registry.images_of_job(job_id)
         _apply_policy(rt, job, rows)
     redactions = Redactions.of(rt.registry.redactions_of_job(job_id))
     current = current_photos(rt, job_id)
@@ -484,8 +516,10 @@ def _sync(
         newly_pending = bool(changes) and job.gallery_status != GalleryStatus.UPDATE_PENDING
         held = sum(1 for r in rows if r.gallery_hash is not None)
         report = GalleryReport(job_id, "", job.gallery_visibility, held, pending_changes=changes)
-        planned = planned_photos(job_id, rows, current, keep_failed=True)
-        outbox = _draft_event(job_id, len(planned), True) if newly_pending else None
+        outbox = None
+        if newly_pending:
+            planned = planned_photos(job_id, rows, current, keep_failed=True)
+            outbox = _draft_event(job_id, len(planned), True)
         _, (status, _) = rt.registry.transition_gallery(job_id, event, outbox)
         report.gallery_status = status.value
         return report
@@ -538,9 +572,8 @@ def _sync(
                     report.deleted.append(stored.name)
 
     # The document names exactly the photos the folder now holds.
-    document = customer_document(
-        job_id,
-        [p for p in planned_photos(job_id, rows, current) if p.image_id in kept_ids],
+    document = arranged_document(
+        job, rows, [p for p in planned_photos(job_id, rows, current) if p.image_id in kept_ids]
     )
     data = render_json(document)
     digest = hashlib.sha256(data).hexdigest()

@@ -5,12 +5,14 @@ from it and rewritten only when its content changes.
 """
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import resolve_fields
 from pix_pipeline.domain.models import (
     CleanupResult,
     DepthResult,
@@ -26,7 +28,8 @@ from pix_pipeline.domain.models import (
     ThumbsResult,
 )
 from pix_pipeline.domain.steps import expected_fingerprints
-from pix_pipeline.registry.schema import ImageRow, StepResultRow
+from pix_pipeline.registry.repository import as_utc
+from pix_pipeline.registry.schema import ImageRow, SemanticValueRow, StepResultRow
 from pix_pipeline.runtime import Runtime
 from pix_pipeline.storage.base import Storage
 
@@ -76,9 +79,13 @@ def _parse(row: StepResultRow | None, model: type[BaseModel]) -> Any:
 
 
 def settle_image(
-    rt: Runtime, image: ImageRow, results: dict[tuple[str, str], StepResultRow]
+    rt: Runtime,
+    image: ImageRow,
+    results: dict[tuple[str, str], StepResultRow],
+    daniel: Mapping[str, SemanticValueRow] | None = None,
 ) -> ImageMeta:
-    """The image's meta document, with the status its step results give it."""
+    """The image's meta document, with the status its step results give it and, in
+    `fields`, Daniel's values (`daniel`: field -> what he set) over the provider's."""
     base = {
         "image_id": image.image_id,
         "job_id": image.job_id,
@@ -110,6 +117,8 @@ def settle_image(
     else:
         status, message = ImageStatus.PENDING_PROCESSING, None
     thumbs: ThumbsResult | None = _parse(current[StepName.THUMBS], ThumbsResult)
+    semantics: SemanticsResult | None = _parse(current[StepName.SEMANTICS], SemanticsResult)
+    semantics_row = current[StepName.SEMANTICS]
     return ImageMeta(
         **base,
         status=status,
@@ -130,8 +139,13 @@ def settle_image(
         steps=steps,
         privacy=_parse(current[StepName.PRIVACY], PrivacyResult),
         depth=_parse(current[StepName.DEPTH], DepthResult),
-        semantics=_parse(current[StepName.SEMANTICS], SemanticsResult),
+        semantics=semantics,
         cleanup=_parse(current[StepName.CLEANUP], CleanupResult),
+        fields=resolve_fields(
+            semantics,
+            as_utc(semantics_row.updated_at) if semantics_row is not None else None,
+            daniel or {},
+        ),
     )
 
 
@@ -139,8 +153,9 @@ def process_final_images(rt: Runtime, job_id: str) -> MetaReport:
     """Settle every image of the job and write the meta files whose content changed."""
     report = MetaReport()
     results = rt.registry.step_results(job_id)
+    daniel = rt.registry.semantic_values(job_id)
     for image in rt.registry.images_of_job(job_id):
-        meta = settle_image(rt, image, results)
+        meta = settle_image(rt, image, results, daniel.get(image.image_id))
         report.statuses[image.filename] = meta.status.value
         if meta.status is ImageStatus.ERROR and meta.error_message:
             report.errors[image.filename] = meta.error_message

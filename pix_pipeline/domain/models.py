@@ -4,8 +4,9 @@ The documents (`ImageMeta`, `JobExpose`) leave the system: the web backend and t
 frontend read them. They carry a `schema_version`; change it when a field changes meaning.
 """
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -235,6 +236,79 @@ class SemanticsResult(BaseModel):
     objects: list[Detection] = Field(default_factory=list, description="Things in the photo.")
 
 
+# The semantic fields of a photo, as the exposé names them: each keeps its value with its source.
+SEMANTIC_FIELDS = ("caption_short", "caption_long", "room_type", "view_type", "objects")
+# The source of a value a person set on the desk; it outranks every provider.
+DANIEL = "daniel"
+# Length limits of the captions, in characters (the desk shows them, providers are cut there).
+CAPTION_SHORT_MAX = 80
+CAPTION_LONG_MAX = 600
+NOT_SET = "null: not set yet (neither Daniel nor a provider gave a value)."
+
+V = TypeVar("V")
+
+
+class SourcedValue(BaseModel, Generic[V]):
+    """One semantic field: its value, where it came from, who set it and when."""
+
+    value: V | None = Field(default=None, description=f"The value; {NOT_SET}")
+    source: str | None = Field(
+        default=None,
+        description="`daniel` (set on the desk; never replaced by a provider), the provider's"
+        " identity, or null when nobody gave a value.",
+    )
+    set_by: str | None = Field(
+        default=None, description="Who set it: Daniel's desk login, or the provider's identity."
+    )
+    set_at: datetime | None = Field(default=None, description="When it was set (UTC).")
+
+
+class SourcedText(SourcedValue[str]):
+    """A caption with its source."""
+
+
+class SourcedRoomType(SourcedValue[RoomType]):
+    """A room type with its source."""
+
+
+class SourcedViewType(SourcedValue[ViewType]):
+    """A view type with its source."""
+
+
+class SourcedObjects(SourcedValue[list[str]]):
+    """Object labels with their source."""
+
+
+class SemanticFields(BaseModel):
+    """What the exposé uses for one photo: per field Daniel's value if he set one, else the
+    provider's, else nothing."""
+
+    caption_short: SourcedText = Field(default_factory=SourcedText, description="A few words.")
+    caption_long: SourcedText = Field(default_factory=SourcedText, description="A sentence or two.")
+    room_type: SourcedRoomType = Field(
+        default_factory=SourcedRoomType, description="Which room the photo shows."
+    )
+    view_type: SourcedViewType = Field(
+        default_factory=SourcedViewType, description="Interior, exterior, …"
+    )
+    objects: SourcedObjects = Field(
+        default_factory=SourcedObjects, description="Things seen in the photo."
+    )
+
+
+class SemanticHints(BaseModel):
+    """What Daniel set for a photo, handed to the semantics provider as a hint. Not part of
+    the step's input fingerprint: setting a value never re-runs a provider."""
+
+    model_config = ConfigDict(frozen=True)
+
+    caption_short: str | None = None
+    caption_long: str | None = None
+    room_type: RoomType | None = None
+    view_type: ViewType | None = None
+    objects: list[str] | None = None
+
+
 class CleanupCandidate(BaseModel):
     """Something that disturbs the photo and could be retouched."""
 
@@ -316,8 +390,15 @@ class ImageMeta(BaseModel):
     )
     privacy: PrivacyResult | None = Field(default=None, description="Privacy findings.")
     depth: DepthResult | None = Field(default=None, description="The optional depth map.")
-    semantics: SemanticsResult | None = Field(default=None, description="What the photo shows.")
+    semantics: SemanticsResult | None = Field(
+        default=None, description="What the semantics provider said (its raw result)."
+    )
     cleanup: CleanupResult | None = Field(default=None, description="What could be retouched.")
+    fields: SemanticFields | None = Field(
+        default=None,
+        description="What the exposé uses, per field with its source: Daniel's value outranks"
+        " the provider's (`semantics`) and survives reruns and replaced files.",
+    )
 
 
 class StatusCounts(BaseModel):
@@ -367,7 +448,7 @@ class JobExpose(BaseModel):
     """pipeline/meta/job_expose.json: brief section 6, complete and internal (errors, privacy
     findings, providers, storage paths). The customer gets `GalleryExpose` instead."""
 
-    schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
+    schema_version: Literal["1.1"] = Field(default="1.1", description="Format version.")
     job_id: str = Field(description="The job (folder under pix-jobs/).")
     counts: StatusCounts = Field(description="Images by status.")
     images: list[ImageMeta] = Field(
@@ -385,6 +466,14 @@ class JobExpose(BaseModel):
         description="Per category (faces, licence_plates, logos, text): findings over the job."
     )
     errors: list[ImageProblem] = Field(description="Images with status 'error'.")
+    gallery_order: list[str] = Field(
+        default_factory=list,
+        description="image_ids of `images` in the order Daniel gave the gallery (photos he did"
+        " not place come last, by file name).",
+    )
+    cover_image_id: str | None = Field(
+        default=None, description="The photo Daniel chose as the cover; null: none chosen."
+    )
 
 
 class GalleryPreview(BaseModel):
@@ -409,11 +498,25 @@ class GalleryPhoto(BaseModel):
     height: int | None = Field(description="Height in pixels, upright.")
     preview_small: GalleryPreview = Field(description="JPEG preview with a 400 px long edge.")
     preview_large: GalleryPreview = Field(description="JPEG preview with a 1600 px long edge.")
-    caption_short: str | None = Field(default=None, description="A few words for a tile.")
-    caption_long: str | None = Field(default=None, description="A sentence or two.")
-    room_type: RoomType | None = Field(default=None, description="Which room the photo shows.")
-    view_type: ViewType | None = Field(default=None, description="Interior, exterior, …")
-    objects: list[str] = Field(default_factory=list, description="Things seen in the photo.")
+    caption_short: str | None = Field(
+        default=None,
+        max_length=CAPTION_SHORT_MAX,
+        description=f"A few words for a tile, at most {CAPTION_SHORT_MAX} characters; {NOT_SET}",
+    )
+    caption_long: str | None = Field(
+        default=None,
+        max_length=CAPTION_LONG_MAX,
+        description=f"A sentence or two, at most {CAPTION_LONG_MAX} characters; {NOT_SET}",
+    )
+    room_type: RoomType | None = Field(
+        default=None, description=f"Which room the photo shows; {NOT_SET}"
+    )
+    view_type: ViewType | None = Field(
+        default=None, description=f"Interior, exterior, …; {NOT_SET}"
+    )
+    objects: list[str] = Field(
+        default_factory=list, description="Things seen in the photo; empty: none known."
+    )
 
 
 class GalleryCaption(BaseModel):
@@ -433,10 +536,26 @@ class GalleryExpose(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal["1.0"] = Field(default="1.0", description="Format version.")
+    schema_version: Literal["2.0"] = Field(
+        default="2.0",
+        description="Format version. 2.0: photos in Daniel's order, `cover_image_id`, caption"
+        " length limits.",
+    )
     job_id: str = Field(description="The job (folder under pix-jobs/).")
     image_count: int = Field(description="Photos in the gallery.")
-    images: list[GalleryPhoto] = Field(description="The gallery's photos, in filename order.")
+    images: list[GalleryPhoto] = Field(
+        description="The gallery's photos in the order Daniel gave them (photos he did not"
+        " place come last, by file name)."
+    )
+    cover_image_id: str | None = Field(
+        default=None,
+        description="image_id of the cover photo (one of `images`); null: no cover chosen, or"
+        " the chosen one is not in the gallery.",
+    )
     captions: list[GalleryCaption] = Field(description="Captions of the photos that have one.")
-    room_types: dict[str, list[str]] = Field(description="Room type -> file names.")
-    view_types: dict[str, list[str]] = Field(description="View type -> file names.")
+    room_types: dict[str, list[str]] = Field(
+        description="Room type -> file names, in gallery order; photos without one are missing."
+    )
+    view_types: dict[str, list[str]] = Field(
+        description="View type -> file names, in gallery order; photos without one are missing."
+    )

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout, redaction
+from pix_pipeline.domain.fields import parsed_meta
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     GalleryReport,
@@ -24,7 +25,6 @@ from pix_pipeline.domain.models import (
     NOT_CHECKED_MARK,
     GalleryStatus,
     GalleryVisibility,
-    ImageMeta,
     ImageStatus,
 )
 from pix_pipeline.notify.events import EventKind
@@ -128,8 +128,8 @@ def unchecked_categories(row: ImageRow, redactions: Sequence[RedactionRow] = ())
     waiting = [REDACTIONS_TO_CONFIRM] if redaction.to_confirm(row, redactions) else []
     if findings_checked(row):
         return waiting
-    meta = ImageMeta.model_validate(row.meta)
-    if meta.privacy is None:
+    meta = parsed_meta(row)
+    if meta is None or meta.privacy is None:
         return waiting
     handled = redaction.redacted_categories(redaction.current_meta(row), redactions)
     return [c for c in meta.privacy.to_look_at() if c not in handled] + waiting

@@ -13,7 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from pix_pipeline.domain import layout, redaction
+from pix_pipeline.domain.fields import order_key, parsed_meta
 from pix_pipeline.domain.gallery import (
+    ChangeKind,
     GalleryChange,
     metadata_rule,
     release_changes,
@@ -23,9 +25,12 @@ from pix_pipeline.domain.gallery import (
 )
 from pix_pipeline.domain.models import (
     Box,
+    GalleryStatus,
+    GalleryVisibility,
     ImageMeta,
     ImageStatus,
     RoomType,
+    SemanticFields,
     Thumbnails,
 )
 from pix_pipeline.domain.release import (
@@ -186,6 +191,13 @@ class PhotoReview:
     def to_confirm(self) -> list[RedactionView]:
         return [r for r in self.redactions if r.to_confirm]
 
+    # The exposé's fields with their source (None before the photo was first settled), and
+    # whether the semantics step has yet to run for the current content.
+    fields: SemanticFields | None = None
+    semantics_pending: bool = True
+    # Place in Daniel's gallery order: (placed first, position, file name).
+    order: tuple[int, int, str] = (1, 0, "")
+
     @property
     def failed(self) -> bool:
         return self.status is ImageStatus.ERROR
@@ -201,10 +213,30 @@ class JobReview:
     changes: list[GalleryChange] = field(default_factory=list)
     # The job's outbox: what the customer (and the web backend) has been told, or not yet.
     notifications: list[NotificationView] = field(default_factory=list)
+    # Whether a semantics provider is configured: without one nothing is "still coming".
+    semantics_provider: bool = False
+    # PIX_NOTIFIER: `log` reaches nobody, so nothing is called delivered.
+    notifier: str = "log"
 
     @property
     def failed(self) -> list[PhotoReview]:
         return [p for p in self.photos if p.failed]
+
+    @property
+    def update_pending(self) -> bool:
+        """Released, and a release would change what the customer sees: by the recorded
+        state, or by the changes listed already while the run that records them is still
+        going. The page's header and its release panel both ask here."""
+        released = self.job.gallery_visibility == GalleryVisibility.CUSTOMER
+        recorded = self.job.gallery_status == GalleryStatus.UPDATE_PENDING
+        # A photo that failed since the release leaves with the next one but is no pending
+        # change by itself (gallery.failed_in_gallery).
+        listed = [
+            c
+            for c in self.changes
+            if not (c.kind is ChangeKind.REMOVE and c.reason == ImageStatus.ERROR.value)
+        ]
+        return released and (recorded or bool(listed))
 
 
 def _redaction_view(image: ImageRow, row: RedactionRow) -> RedactionView:
@@ -251,7 +283,7 @@ def _boxes(image: ImageRow, meta: ImageMeta, rows: Sequence[RedactionRow]) -> li
 
 def photo_review(row: ImageRow, redactions: Sequence[RedactionRow] = ()) -> PhotoReview:
     """The desk's view of one registered photo."""
-    meta = ImageMeta.model_validate(row.meta) if row.meta else None
+    meta = parsed_meta(row)
     current = meta is not None and meta.content_hash == row.content_hash
     privacy = meta.privacy if meta is not None and current else None
     room = meta.semantics.room_type if meta and meta.semantics else None
@@ -275,12 +307,15 @@ def photo_review(row: ImageRow, redactions: Sequence[RedactionRow] = ()) -> Phot
         in_gallery=shows_in_gallery(row),
         redactions=[_redaction_view(row, r) for r in redaction.active(redactions)],
         rendition_error=row.rendition_error,
+        fields=meta.fields if meta is not None else None,
+        semantics_pending=not current or meta is None or meta.semantics is None,
+        order=order_key(row),
     )
 
 
-def _page_order(photo: PhotoReview) -> tuple[int, str]:
-    # Failed files first: they need Daniel (or the editor) to act.
-    return (0 if photo.failed else 1, photo.filename)
+def _page_order(photo: PhotoReview) -> tuple[int, tuple[int, int, str]]:
+    # Failed files first: they need Daniel (or the editor) to act; then the gallery's order.
+    return (0 if photo.failed else 1, photo.order)
 
 
 def job_review(rt: Runtime, job_id: str) -> JobReview | None:
@@ -311,6 +346,8 @@ def job_review(rt: Runtime, job_id: str) -> JobReview | None:
         release=check,
         changes=check.changes,
         notifications=job_notifications(rt, job_id),
+        semantics_provider=rt.settings.semantics_provider != "none",
+        notifier=rt.settings.notifier,
     )
 
 

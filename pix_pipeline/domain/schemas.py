@@ -1,7 +1,9 @@
 """JSON Schemas of the documents that leave the system, generated from their pydantic models.
 
-    python -m pix_pipeline.domain.schemas            # write docs/schemas/
-    python -m pix_pipeline.domain.schemas --check    # exit 1 when docs/schemas/ is stale
+    python -m pix_pipeline.domain.schemas            # write docs/schemas/ and the packaged copy
+    python -m pix_pipeline.domain.schemas --check    # exit 1 when either is stale
+    python -m pix_pipeline.domain.schemas --print gallery_expose   # print a shipped schema
+    pix-schemas --print gallery_expose                             # the same, once installed
 
 The frontend and the web backend validate against `docs/schemas/*.schema.json`; the field
 reference `docs/schemas/README.md` is generated from the same models.
@@ -10,6 +12,7 @@ reference `docs/schemas/README.md` is generated from the same models.
 import argparse
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,9 @@ DOCUMENTS: dict[str, tuple[type[BaseModel], str, str]] = {
     ),
 }
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+# The copy the installed package ships (package-data), for a frontend that loads the schemas.
+PACKAGED = "json_schemas"
+PACKAGED_FOLDER = Path(__file__).resolve().parents[1] / PACKAGED
 
 
 def json_schema(stem: str) -> dict[str, Any]:
@@ -136,9 +142,27 @@ def rendered() -> dict[str, str]:
     return files
 
 
+def packaged_schema(stem: str) -> str:
+    """The JSON Schema of document `stem` as the installed package ships it."""
+    if stem not in DOCUMENTS:
+        raise KeyError(f"no document {stem!r}; one of: {', '.join(DOCUMENTS)}")
+    shipped = resources.files("pix_pipeline").joinpath(PACKAGED, f"{stem}.schema.json")
+    return shipped.read_text(encoding="utf-8")
+
+
+def _packaged_files() -> dict[str, str]:
+    return {name: text for name, text in rendered().items() if name.endswith(".json")}
+
+
 def stale_files(folder: Path) -> list[str]:
-    """Generated files that are missing or differ in `folder`."""
+    """Generated files that are missing or differ in `folder` (for DEFAULT_FOLDER: and in
+    the package's copy)."""
     stale = []
+    if folder == DEFAULT_FOLDER:
+        for name, content in _packaged_files().items():
+            path = PACKAGED_FOLDER / name
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                stale.append(f"{PACKAGED}/{name}")
     for name, content in rendered().items():
         path = folder / name
         if not path.exists() or path.read_text(encoding="utf-8") != content:
@@ -150,7 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument(
+        "--print", dest="stem", choices=list(DOCUMENTS), help="print a shipped schema and exit"
+    )
     args = parser.parse_args(argv)
+    if args.stem:
+        sys.stdout.write(packaged_schema(args.stem))
+        return 0
     if args.check:
         stale = stale_files(args.folder)
         for name in stale:
@@ -160,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, content in rendered().items():
         (args.folder / name).write_text(content, encoding="utf-8")
         print(f"wrote {args.folder / name}")
+    if args.folder == DEFAULT_FOLDER:
+        PACKAGED_FOLDER.mkdir(exist_ok=True)
+        for name, content in _packaged_files().items():
+            (PACKAGED_FOLDER / name).write_text(content, encoding="utf-8")
+            print(f"wrote {PACKAGED_FOLDER / name}")
     return 0
 
 

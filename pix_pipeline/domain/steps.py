@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from pix_pipeline.domain import layout
+from pix_pipeline.domain.fields import hints
 from pix_pipeline.domain.models import (
     CleanupResult,
     DepthResult,
@@ -177,7 +178,10 @@ def _compute_privacy(inp: StepInput) -> StepOutput:
 
 def _compute_semantics(inp: StepInput) -> StepOutput:
     provider = inp.rt.providers.semantics
-    result = provider.analyze(inp.preview() if provider.needs_image else None)
+    # Daniel's values are a hint, deliberately outside the fingerprint: setting one does not
+    # re-run the provider, and its result never replaces them (domain/fields.py).
+    daniel = hints(inp.rt.registry.semantic_values_of_image(inp.image.image_id))
+    result = provider.analyze(inp.preview() if provider.needs_image else None, hints=daniel)
     return StepOutput(StepStatus.OK, provider.identity, result.model_dump(mode="json"))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     case,
     create_engine,
+    delete,
     event,
     exists,
     func,
@@ -49,6 +50,7 @@ from pix_pipeline.registry.schema import (
     JobRow,
     NotificationRow,
     RedactionRow,
+    SemanticValueRow,
     StepResultRow,
     utcnow,
 )
@@ -825,6 +827,71 @@ class Registry:
                 .where(ImageRow.image_id == image_id)
                 .values(rendition_error=message)
             )
+
+    # -- exposé content (the desk) ------------------------------------------------------
+
+    def semantic_values(self, job_id: str) -> dict[str, dict[str, SemanticValueRow]]:
+        """image_id -> field -> the value a person set, for every photo of the job."""
+        out: dict[str, dict[str, SemanticValueRow]] = {}
+        with self.session() as s:
+            rows = s.scalars(select(SemanticValueRow).where(SemanticValueRow.job_id == job_id))
+            for row in rows:
+                out.setdefault(row.image_id, {})[row.field] = row
+        return out
+
+    def semantic_values_of_image(self, image_id: str) -> dict[str, SemanticValueRow]:
+        """field -> the value a person set for this photo."""
+        with self.session() as s:
+            rows = s.scalars(select(SemanticValueRow).where(SemanticValueRow.image_id == image_id))
+            return {row.field: row for row in rows}
+
+    def save_semantic_values(
+        self,
+        job_id: str,
+        image_id: str,
+        values: dict[str, Any],
+        cleared: Sequence[str],
+        *,
+        source: str,
+        by: str,
+    ) -> None:
+        """Set `values` (field -> JSON value) and delete the `cleared` fields, in one
+        transaction."""
+        now = utcnow()
+        with self.session() as s:
+            if cleared:
+                s.execute(
+                    delete(SemanticValueRow).where(
+                        SemanticValueRow.image_id == image_id,
+                        SemanticValueRow.field.in_(list(cleared)),
+                    )
+                )
+            for name, value in values.items():
+                changes = {"value": value, "source": source, "set_by": by, "set_at": now}
+                insert = _dialect_insert(s, SemanticValueRow).values(
+                    image_id=image_id, field=name, job_id=job_id, **changes
+                )
+                s.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[SemanticValueRow.image_id, SemanticValueRow.field],
+                        set_=changes,
+                    )
+                )
+
+    def set_gallery_positions(self, job_id: str, positions: dict[str, int]) -> None:
+        """Daniel's gallery order: image_id -> position (0 first)."""
+        with self.session() as s:
+            for image_id, position in positions.items():
+                s.execute(
+                    update(ImageRow)
+                    .where(ImageRow.image_id == image_id, ImageRow.job_id == job_id)
+                    .values(gallery_position=position)
+                )
+
+    def set_cover(self, job_id: str, image_id: str | None) -> None:
+        """The job's cover photo (None: no cover)."""
+        with self.session() as s:
+            s.execute(update(JobRow).where(JobRow.job_id == job_id).values(cover_image_id=image_id))
 
     def job_summaries(
         self, *, offset: int, limit: int, needs_attention: bool

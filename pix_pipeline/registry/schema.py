@@ -71,6 +71,9 @@ class JobRow(Base):
     # The `sequence` of the job's newest outbox event; the next one takes this + 1 or the
     # time in milliseconds, whichever is larger (see registry.repository._next_sequence).
     notification_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The photo Daniel chose as the gallery's cover (None: none). A hidden cover stays chosen
+    # but the customer's document names no cover while it is hidden.
+    cover_image_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -120,6 +123,9 @@ class ImageRow(Base):
     checked_hash: Mapped[str | None] = mapped_column(String(64))
     checked_at: Mapped[datetime | None] = mapped_column()
     checked_by: Mapped[str | None] = mapped_column(String(200))
+    # Daniel's gallery order (0 first); None for photos he has not placed: they come after the
+    # placed ones, by file name. Hidden photos keep their place.
+    gallery_position: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("job_id", "filename", name="uq_images_job_filename"),
@@ -172,6 +178,25 @@ class StepResultRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SemanticValueRow(Base):
+    """A semantic field of a photo that a person set (caption, room type, …): it outranks the
+    provider's value in every document and is kept across reruns and replaced files. Deleting
+    the row gives the field back to the provider."""
+
+    __tablename__ = "semantic_fields"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.image_id"), primary_key=True)
+    # caption_short, caption_long, room_type, view_type or objects.
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    # The value as JSON: a string, or a list of strings for objects.
+    value: Mapped[Any] = mapped_column(JSON)
+    # Who gave it: `daniel` (the desk) for now.
+    source: Mapped[str] = mapped_column(String(64))
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NotificationRow(Base):

@@ -114,7 +114,7 @@ def test_the_jobs_list_pages_and_filters_jobs_that_need_attention(rig: Rig):
     jobs_on = re.findall(r'data-job="([^"]+)"', first.text)
     assert len(jobs_on) == 50
     assert jobs_on[0] == "BULK0119"  # newest activity first
-    assert words.T.page_of.format(page=1, pages=3, total=121) in first.text
+    assert words.T.page_of.format(page=1, pages=3, jobs="121 Aufträge") in first.text
     last = rig.client.get("/?page=3")
     assert len(re.findall(r'data-job="([^"]+)"', last.text)) == 21
     assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
@@ -232,7 +232,7 @@ def test_a_release_with_unchecked_findings_is_refused_on_the_page(rig: Rig):
     assert 'id="refused"' in refused.text
     # The face is made unrecognisable by the default policy (PIX_REDACT_AUTO): handled. The
     # house number is not, and holds the release.
-    assert html.escape("1 Foto(s) mit ungeprüften Datenschutz-Funden: door.jpg.") in refused.text
+    assert html.escape("1 Foto mit ungeprüften Datenschutz-Funden: door.jpg.") in refused.text
     assert "Traceback" not in refused.text
     job = rig.runtime.registry.get_job(JOB)
     assert job is not None and job.gallery_visibility == "internal" and job.release_count == 0
@@ -248,7 +248,7 @@ def test_photos_whose_face_check_could_not_run_say_so_and_wait_for_daniel(rig: R
     assert words.CATEGORY["logos"] not in card  # no logo model: nothing to say
     refused = rig.post(f"/jobs/{JOB}/release", {"approved_by": "Daniel", "note": ""})
     assert refused.status_code == 409
-    assert html.escape("3 Foto(s) mit ungeprüften Datenschutz-Funden") in refused.text
+    assert html.escape("3 Fotos mit ungeprüften Datenschutz-Funden") in refused.text
     row = re.search(
         rf'<tr class="job[^"]*" data-job="{JOB}">(.*?)</tr>', rig.client.get("/").text, re.S
     )
@@ -269,13 +269,13 @@ def test_a_release_while_dagster_is_down_says_so_in_plain_words(rig: Rig):
 def test_the_form_shows_what_the_customer_gets(rig: Rig):
     rig.login()
     page = rig.client.get(f"/jobs/{JOB}").text
-    assert words.T.customer_gets.format(photos=3) in page
+    assert words.T.customer_gets.format(photos="3 Fotos") in page
     assert words.T.release_button in page and 'name="acknowledge_privacy_findings"' in page
     assert rig.harness.release(JOB, approved_by="Daniel", acknowledge_privacy_findings=True).success
     image_id = rig.rows()["clean.jpg"].image_id
     rig.post(f"/jobs/{JOB}/photos/{image_id}/hidden", {"hidden": "1"})
     page = rig.client.get(f"/jobs/{JOB}").text
-    assert words.T.customer_gets.format(photos=2) in page
+    assert words.T.customer_gets.format(photos="2 Fotos") in page
     assert words.T.changes_title in page
     assert html.escape("clean.jpg: fällt weg (ausgeblendet)") in page
     assert words.T.revoke_button in page
@@ -418,3 +418,29 @@ def test_links_to_dagster_point_at_its_public_address_and_fall_back_to_the_inter
         if expected:
             # The internal address is for the desk's own GraphQL calls only: no link shows it.
             assert f'href="{rig.settings.dagster_url}' not in jobs_page + run_page
+
+
+def test_without_a_semantics_provider_an_empty_field_says_dash_with_its_control(rig: Rig):
+    rig.login()
+    page = rig.client.get(f"/jobs/{JOB}").text
+    assert words.F.pending not in page
+    assert page.count(f'<option value="">{words.F.not_set}</option>') >= 6  # 3 photos x 2
+    for name in ("room_type", "view_type", "caption_short", "caption_long"):
+        assert page.count(f'name="{name}"') >= 3, name
+    assert ">Außenansicht vorne<" in page and ">Küche<" in page and ">Innenansicht<" in page
+    assert 'maxlength="80"' in page and "0/80" in page
+
+
+def test_a_revoke_is_confirmed_and_a_logged_notification_is_not_called_delivered(rig: Rig):
+    release_gallery(rig.runtime, JOB, approved_by="Daniel", acknowledge_privacy_findings=True)
+    rig.harness.outbox_tick()
+    rig.login()
+    page = rig.client.get(f"/jobs/{JOB}").text
+    assert words.SENT_LOGGED in page and words.NOTIFICATION_STATUS["sent"] + "<" not in page
+    assert "1 Versuch<" in page or "1 Versuch " in page
+    assert html.escape(words.T.revoke_logged) in page
+    assert 'name="confirm" value="1" required' in page
+    unconfirmed = rig.post(f"/jobs/{JOB}/revoke", {"revoked_by": "Daniel"})
+    assert unconfirmed.status_code == 409
+    assert html.escape(words.T.revoke_unconfirmed) in unconfirmed.text
+    assert words.plural(1, "Auftrag", "Aufträge") == "1 Auftrag"

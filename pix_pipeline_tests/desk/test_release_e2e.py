@@ -105,7 +105,9 @@ def test_a_release_from_the_desk_is_a_dagster_run_and_can_be_taken_back(dagster_
         expose = json.loads((gallery / "expose.json").read_text(encoding="utf-8"))
         assert sorted(i["filename"] for i in expose["images"]) == ["clean.jpg", "door.jpg"]
 
-        revoked = post(f"/jobs/{JOB}/revoke", {"revoked_by": "Daniel", "note": "typo"})
+        revoked = post(
+            f"/jobs/{JOB}/revoke", {"revoked_by": "Daniel", "note": "typo", "confirm": "1"}
+        )
         assert revoked.status_code == 303, revoked.text
         run_page = revoked.headers["location"]
         assert run_page.endswith("?action=revoke")
