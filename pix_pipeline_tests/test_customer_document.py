@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pix_pipeline.domain.gallery import shows_in_gallery
+from pix_pipeline.domain.photos import shows_in_gallery
 from pix_pipeline.domain.review import hide_photo
 from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline.runtime import build_runtime
