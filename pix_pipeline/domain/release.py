@@ -134,7 +134,7 @@ def unchecked_categories(row: ImageRow, redactions: Sequence[RedactionRow] = ())
 
 
 def check_release(
-    loaded: JobPhotos | None,
+    loaded: JobPhotos,
     *,
     changes: list[GalleryChange],
     approved_by: str,
@@ -142,13 +142,11 @@ def check_release(
 ) -> ReleaseCheck:
     """The one answer to "may this gallery be released now, and if not, why" (pure: no I/O).
 
-    Refused without an approver, for an unknown job, for a released gallery without pending
+    Refused without an approver, for a released gallery without pending
     changes, without a photo to show, and while a photo that would be shown carries privacy
     findings that are neither checked nor acknowledged for this release. `changes` is what the
     release would apply (`gallery.release_changes` of the same read).
     """
-    if loaded is None:
-        return ReleaseCheck("", Refusal.NOT_REGISTERED)
     job, rows = loaded.job, loaded.rows
     shown = [r for r in rows if shows_in_gallery(r)]
     counts = {status.value: sum(1 for r in rows if r.status == status) for status in ImageStatus}
@@ -186,8 +184,9 @@ class Gate:
 
 
 def gate(rt: Runtime, job_id: str, *, approved_by: str, acknowledged: bool) -> Gate:
-    """Read the job once and ask `check_release`: the desk asks before it launches a release,
-    and the release asks again under the job's gallery lock."""
+    """Read the job once and ask `check_release` (refused for a job the registry does not
+    know): the desk asks before it launches a release, and the release asks again under the
+    job's gallery lock."""
     loaded = JobPhotos.load(rt.registry, job_id) if layout.is_valid_job_id(job_id) else None
     if loaded is None:
         return Gate(ReleaseCheck(job_id, Refusal.NOT_REGISTERED))
