@@ -5,15 +5,18 @@ job update_pending. Asserted on the real files after real runs.
 Every test runs on SQLite and on the real PostgreSQL server (see conftest.database_url).
 """
 
+import ast
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from pix_pipeline.domain.gallery import shows_in_gallery
+import pix_pipeline.domain
+from pix_pipeline.domain.photos import shows_in_gallery
 from pix_pipeline.domain.review import hide_photo
 from pix_pipeline.domain.schemas import DEFAULT_FOLDER
 from pix_pipeline.runtime import build_runtime
@@ -355,3 +358,28 @@ def test_releasing_a_draft_queues_gallery_released_and_no_draft_event(harness: H
     assert draft_events(h) == before
     kinds = [n.kind for n in h.registry.notifications(JOB)]
     assert kinds.count("gallery.released") == 1
+
+
+def domain_imports(module: str) -> tuple[set[str], set[str]]:
+    """(modules a domain module imports at its top, those it imports inside a function)."""
+    source = (Path(pix_pipeline.domain.__file__).parent / f"{module}.py").read_text("utf-8")
+    top: set[str] = set()
+    inner: set[str] = set()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            (top if node in tree.body else inner).update(names)
+    return top, inner
+
+
+def test_the_documents_gallery_and_release_import_no_module_of_each_other_in_a_circle():
+    """The job document and the gallery share their rules through domain/photos, so each is
+    imported at the top of the module that uses it, never inside a function to dodge a circle."""
+    for module in ("photos", "expose", "gallery", "release", "review"):
+        top, inner = domain_imports(module)
+        assert not {name for name in inner if name.startswith("pix_pipeline")}, module
+    for module in ("photos", "expose"):
+        top, _ = domain_imports(module)
+        assert not top & {"pix_pipeline.domain.gallery", "pix_pipeline.domain.release"}, module
+    assert "pix_pipeline.domain.expose" in domain_imports("gallery")[0]

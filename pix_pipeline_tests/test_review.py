@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from sqlalchemy import update
 
-from pix_pipeline.domain.release import findings_checked, privacy_findings
+from pix_pipeline.domain.photos import findings_checked
+from pix_pipeline.domain.release import privacy_findings
 from pix_pipeline.registry.repository import JobChanges, NewImage, Registry
 from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline_tests.conftest import Harness

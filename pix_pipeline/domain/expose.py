@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
-from pix_pipeline.domain.gallery import shows_in_gallery
 from pix_pipeline.domain.meta import render_json
 from pix_pipeline.domain.models import (
     PRIVACY_CATEGORIES,
@@ -19,7 +18,8 @@ from pix_pipeline.domain.models import (
     PrivacyCategorySummary,
     StatusCounts,
 )
-from pix_pipeline.registry.schema import ImageRow
+from pix_pipeline.domain.photos import shows_in_gallery
+from pix_pipeline.registry.schema import ImageRow, JobRow
 from pix_pipeline.runtime import Runtime
 
 
@@ -112,15 +112,19 @@ def aggregate(job_id: str, rows: list[ImageRow], cover_image_id: str | None = No
     )
 
 
-def build_job_expose(
-    rt: Runtime, job_id: str, *, rows: list[ImageRow] | None = None
+def build_job_expose(rt: Runtime, job_id: str) -> ExposeReport:
+    """Render job_expose.json from the registry; rewrite it only when its content changed."""
+    return write_job_expose(
+        rt, job_id, rt.registry.get_job(job_id), rt.registry.images_of_job(job_id)
+    )
+
+
+def write_job_expose(
+    rt: Runtime, job_id: str, job: JobRow | None, rows: list[ImageRow]
 ) -> ExposeReport:
-    """Render job_expose.json from the registry (`rows`: the job's image rows, when the
-    caller loaded them already); rewrite it only when its content changed."""
-    job = rt.registry.get_job(job_id)
+    """Render job_expose.json from rows the caller loaded (the gallery sync and the release
+    pass theirs); rewrite it only when its content changed."""
     cover = job.cover_image_id if job is not None else None
-    if rows is None:
-        rows = rt.registry.images_of_job(job_id)
     document = aggregate(job_id, rows, cover)
     data = render_json(document)
     content_hash = hashlib.sha256(data).hexdigest()

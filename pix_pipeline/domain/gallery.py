@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pix_pipeline.domain import layout, redaction
+from pix_pipeline.domain.expose import write_job_expose
 from pix_pipeline.domain.fields import expose_values, gallery_order, parsed_meta
 from pix_pipeline.domain.gallery_state import GalleryEvent
 from pix_pipeline.domain.meta import render_json
@@ -40,7 +41,13 @@ from pix_pipeline.domain.models import (
     GalleryPreview,
     GalleryStatus,
     GalleryVisibility,
-    ImageStatus,
+)
+from pix_pipeline.domain.photos import (
+    JobPhotos,
+    failed_in_gallery,
+    findings_checked,
+    keeps_last_version,
+    shows_in_gallery,
 )
 from pix_pipeline.imaging.rendition import (
     RENDITION_VERSION,
@@ -54,35 +61,6 @@ from pix_pipeline.registry.schema import ImageRow, JobRow, RedactionRow
 from pix_pipeline.runtime import Runtime, on_workers
 
 PREVIEW_SIZES = (layout.ThumbSize.SMALL, layout.ThumbSize.LARGE)
-
-
-def shows_in_gallery(row: ImageRow) -> bool:
-    """Whether the photo's current version belongs in the customer's gallery: processed, and
-    not hidden by Daniel (a hidden photo stays processed; its previews and meta are kept).
-
-    The one place that decides it: the sync, the customer's document, the pending-change
-    detection, the release gate and counts, and the desk all ask here.
-    """
-    return row.status == ImageStatus.PROCESSED and row.hidden_at is None
-
-
-def keeps_last_version(row: ImageRow) -> bool:
-    """A photo the gallery holds whose newer version is being processed: the gallery keeps the
-    version it has until the new one is ready (unless Daniel hid the photo)."""
-    return (
-        row.gallery_hash is not None
-        and row.status == ImageStatus.PENDING_PROCESSING
-        and row.hidden_at is None
-    )
-
-
-def failed_in_gallery(row: ImageRow) -> bool:
-    """A photo the gallery holds whose newer version failed (a broken replacement, a failed
-    re-run). Not a change to announce: a released gallery keeps it until the next release
-    (unless Daniel hid it, which is a change the customer sees)."""
-    return (
-        row.gallery_hash is not None and row.status == ImageStatus.ERROR and row.hidden_at is None
-    )
 
 
 def rendition_tag(rule: MetadataRule) -> str:
@@ -313,22 +291,14 @@ def pending_changes(
     return [change.describe() for change in gallery_changes(job, rows, current, redactions)]
 
 
-def release_changes(
-    rt: Runtime,
-    job: JobRow,
-    rows: list[ImageRow],
-    redaction_rows: dict[str, list[RedactionRow]] | None = None,
-) -> list[GalleryChange]:
-    """What a release applies: the pending changes, and the photos that failed since the last
-    release, which it takes out of the gallery."""
-    if redaction_rows is None:
-        redaction_rows = rt.registry.redactions_of_job(job.job_id)
-    changes = gallery_changes(
-        job, rows, current_photos(rt, job.job_id), Redactions.of(redaction_rows)
-    )
+def release_changes(loaded: JobPhotos, current: dict[str, GalleryPhoto]) -> list[GalleryChange]:
+    """What a release applies (pure: no I/O): the pending changes, and the photos that failed
+    since the last release, which it takes out of the gallery. `current` is the gallery's
+    document as it is now (`current_photos`)."""
+    changes = gallery_changes(loaded.job, loaded.rows, current, Redactions.of(loaded.redactions))
     changes += [
         GalleryChange(ChangeKind.REMOVE, r.filename, str(r.status))
-        for r in rows
+        for r in loaded.rows
         if failed_in_gallery(r)
     ]
     return changes
@@ -426,52 +396,54 @@ def _copy_previews_safely(rt: Runtime, row: ImageRow, boxes: list[Box]) -> bool:
         return False
 
 
-def _apply_policy(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> None:
-    """Record PIX_REDACT_AUTO's redactions of new findings (see redaction.policy_redactions)."""
+def _apply_policy(rt: Runtime, job: JobRow, rows: list[ImageRow]) -> dict[str, list[RedactionRow]]:
+    """Record PIX_REDACT_AUTO's redactions of new findings (see redaction.policy_redactions);
+    returns the job's redactions with them."""
+    redactions = rt.registry.redactions_of_job(job.job_id)
     if not rt.settings.redact_auto:
-        return
+        return redactions
     new = redaction.apply_policy(
         rows,
-        rt.registry.redactions_of_job(job.job_id),
+        redactions,
         rt.settings.redact_auto,
         released=job.gallery_visibility == GalleryVisibility.CUSTOMER,
-        checked={
-            r.image_id: r.checked_hash is not None and r.checked_hash == r.content_hash
-            for r in rows
-        },
+        checked={r.image_id: findings_checked(r) for r in rows},
     )
-    rt.registry.add_redactions(job.job_id, new)
+    if new and rt.registry.add_redactions(job.job_id, new):
+        return rt.registry.redactions_of_job(job.job_id)
+    return redactions
 
 
-def sync_gallery(
-    rt: Runtime,
-    job_id: str,
-    *,
-    apply_to_released: bool = False,
-    checked_rows: list[ImageRow] | None = None,
-) -> GalleryReport:
+def sync_gallery(rt: Runtime, job_id: str) -> GalleryReport:
     """Bring gallery/ in step with the processed photos, or record that it would change.
 
     A released gallery is left as the customer sees it: its differences are recorded as
-    `update_pending` unless `apply_to_released` (release_gallery, which holds the job's
-    gallery lock and moves the state itself). A release passes the rows its gate checked as
-    `checked_rows`: the gallery then shows exactly those photos, even if one was processed,
-    hidden or unchecked again meanwhile (the next sync records that as pending).
+    `update_pending`, for release_gallery to apply (`apply_release`). The job's rows are read
+    once for both documents: a desk change syncs 200 photos in time.
     """
-    # expose.py asks shows_in_gallery which photos its document names: imported here, not at
-    # the top, so the two modules do not import each other while loading.
-    from pix_pipeline.domain.expose import build_job_expose
-
-    if apply_to_released:
-        build_job_expose(rt, job_id)
-        return _sync(rt, job_id, apply_to_released=True, checked_rows=checked_rows)
     with rt.registry.gallery_lock(job_id):
-        # One load of the rows for both documents: a desk change syncs 200 photos in time.
+        job = rt.registry.get_job(job_id)
+        if job is None:
+            raise KeyError(f"job {job_id} is not registered")
         rows = rt.registry.images_of_job(job_id)
-        build_job_expose(rt, job_id, rows=rows)
-        return _sync(
-            rt, job_id, apply_to_released=False, checked_rows=checked_rows, loaded_rows=rows
-        )
+        write_job_expose(rt, job_id, job, rows)
+        # A plain sync (not a release's): the redaction policy covers the new findings.
+        loaded = JobPhotos(job, rows, _apply_policy(rt, job, rows))
+        return _sync(rt, loaded, current_photos(rt, job_id), apply_to_released=False)
+
+
+def apply_release(
+    rt: Runtime, loaded: JobPhotos, current: dict[str, GalleryPhoto]
+) -> GalleryReport:
+    """Apply every change a release's gate checked to gallery/ and both documents.
+
+    `loaded` is the read the gate decided on, `current` the gallery's document it compared
+    with: the gallery then shows exactly those photos, even if one was processed, hidden or
+    unchecked again meanwhile (the next sync records that as pending). The caller
+    (release_gallery) holds the job's gallery lock and moves the gallery's state itself.
+    """
+    write_job_expose(rt, loaded.job_id, loaded.job, loaded.rows)
+    return _sync(rt, loaded, current, apply_to_released=True)
 
 
 def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxEvent:
@@ -491,23 +463,13 @@ def _draft_event(job_id: str, image_count: int, update_pending: bool) -> OutboxE
 
 def _sync(
     rt: Runtime,
-    job_id: str,
+    loaded: JobPhotos,
+    current: dict[str, GalleryPhoto],
     *,
     apply_to_released: bool,
-    checked_rows: list[ImageRow] | None,
-    loaded_rows: list[ImageRow] | None = None,
 ) -> GalleryReport:
-    job = rt.registry.get_job(job_id)
-    if job is None:
-        raise KeyError(f"job {job_id} is not registered")
-    if checked_rows is not None:
-        rows = checked_rows
-    else:
-        # A plain sync (not a release's): the redaction policy covers the new findings.
-        rows = loaded_rows if loaded_rows is not None else rt.registry.images_of_job(job_id)
-        _apply_policy(rt, job, rows)
-    redactions = Redactions.of(rt.registry.redactions_of_job(job_id))
-    current = current_photos(rt, job_id)
+    job, rows, job_id = loaded.job, loaded.rows, loaded.job_id
+    redactions = Redactions.of(loaded.redactions)
     changes = pending_changes(job, rows, current, redactions)
     released = job.gallery_visibility == GalleryVisibility.CUSTOMER
     if released and not apply_to_released:

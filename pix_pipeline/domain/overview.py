@@ -25,7 +25,7 @@ from pix_pipeline.domain.models import (
     StepStatus,
     ThumbsResult,
 )
-from pix_pipeline.domain.release import findings_checked
+from pix_pipeline.domain.photos import findings_checked
 from pix_pipeline.domain.steps import processable_images
 from pix_pipeline.registry.repository import as_utc
 from pix_pipeline.registry.schema import ImageRow

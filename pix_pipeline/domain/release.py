@@ -17,16 +17,19 @@ from pix_pipeline.domain.fields import parsed_meta
 from pix_pipeline.domain.gallery import (
     GalleryChange,
     GalleryReport,
+    apply_release,
+    current_photos,
     release_changes,
-    shows_in_gallery,
     sync_gallery,
 )
 from pix_pipeline.domain.models import (
     NOT_CHECKED_MARK,
+    GalleryPhoto,
     GalleryStatus,
     GalleryVisibility,
     ImageStatus,
 )
+from pix_pipeline.domain.photos import JobPhotos, findings_checked, shows_in_gallery
 from pix_pipeline.notify.events import EventKind
 from pix_pipeline.registry.repository import OutboxEvent
 from pix_pipeline.registry.schema import ImageRow, JobRow, RedactionRow
@@ -113,11 +116,6 @@ class ReleaseRefused(RuntimeError):
         self.check = check
 
 
-def findings_checked(row: ImageRow) -> bool:
-    """Daniel marked the findings of the photo's current content as checked."""
-    return row.checked_hash is not None and row.checked_hash == row.content_hash
-
-
 def unchecked_categories(row: ImageRow, redactions: Sequence[RedactionRow] = ()) -> list[str]:
     """What blocks a release of this photo: for a shown photo that Daniel has not marked
     checked, its detected categories and the categories whose check failed, less the
@@ -136,27 +134,24 @@ def unchecked_categories(row: ImageRow, redactions: Sequence[RedactionRow] = ())
 
 
 def check_release(
-    job: JobRow | None,
-    rows: list[ImageRow],
+    loaded: JobPhotos,
     *,
     changes: list[GalleryChange],
     approved_by: str,
     acknowledged: bool,
-    redactions: Mapping[str, Sequence[RedactionRow]],
 ) -> ReleaseCheck:
-    """The one answer to "may this gallery be released now, and if not, why".
+    """The one answer to "may this gallery be released now, and if not, why" (pure: no I/O).
 
-    Refused without an approver, for an unknown job, for a released gallery without pending
+    Refused without an approver, for a released gallery without pending
     changes, without a photo to show, and while a photo that would be shown carries privacy
     findings that are neither checked nor acknowledged for this release. `changes` is what the
-    release would apply (`gallery.release_changes`).
+    release would apply (`gallery.release_changes` of the same read).
     """
-    if job is None:
-        return ReleaseCheck("", Refusal.NOT_REGISTERED)
+    job, rows = loaded.job, loaded.rows
     shown = [r for r in rows if shows_in_gallery(r)]
     counts = {status.value: sum(1 for r in rows if r.status == status) for status in ImageStatus}
     counts["hidden"] = sum(1 for r in rows if r.hidden_at is not None and r.status != "removed")
-    findings = privacy_findings(rows, redactions)
+    findings = privacy_findings(rows, loaded.redactions)
     check = functools.partial(
         ReleaseCheck,
         job.job_id,
@@ -176,6 +171,33 @@ def check_release(
     if not approved_by.strip():
         return check(Refusal.NO_APPROVER)
     return check(None)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The release gate's verdict with the one read it decided on: the job's rows and the
+    gallery's document as it was (a release applies exactly those)."""
+
+    verdict: ReleaseCheck
+    loaded: JobPhotos | None = None
+    current: dict[str, GalleryPhoto] = field(default_factory=dict)
+
+
+def gate(rt: Runtime, job_id: str, *, approved_by: str, acknowledged: bool) -> Gate:
+    """Read the job once and ask `check_release` (refused for a job the registry does not
+    know): the desk asks before it launches a release, and the release asks again under the
+    job's gallery lock."""
+    loaded = JobPhotos.load(rt.registry, job_id) if layout.is_valid_job_id(job_id) else None
+    if loaded is None:
+        return Gate(ReleaseCheck(job_id, Refusal.NOT_REGISTERED))
+    current = current_photos(rt, job_id)
+    verdict = check_release(
+        loaded,
+        changes=release_changes(loaded, current),
+        approved_by=approved_by,
+        acknowledged=acknowledged,
+    )
+    return Gate(verdict, loaded, current)
 
 
 @dataclass
@@ -227,25 +249,14 @@ def release_gallery(
 def _release(
     rt: Runtime, job_id: str, approved_by: str, note: str, acknowledged: bool
 ) -> ReleaseReport:
-    job = rt.registry.get_job(job_id)
-    if job is None:
-        verdict = ReleaseCheck(job_id, Refusal.NOT_REGISTERED)
-        raise ReleaseRefused(verdict.message(), verdict)
-    rows = rt.registry.images_of_job(job_id)
-    redactions = rt.registry.redactions_of_job(job_id)
-    verdict = check_release(
-        job,
-        rows,
-        changes=release_changes(rt, job, rows, redactions),
-        approved_by=approved_by,
-        acknowledged=acknowledged,
-        redactions=redactions,
-    )
-    if not verdict.allowed:
+    # Read once, decide, write once: the gate, the changes, the gallery and both documents
+    # all work from this one read of the job's rows.
+    checked = gate(rt, job_id, approved_by=approved_by, acknowledged=acknowledged)
+    verdict, loaded = checked.verdict, checked.loaded
+    if not verdict.allowed or loaded is None:
         raise ReleaseRefused(verdict.message(), verdict)
     changes = [change.describe() for change in verdict.changes]
-    findings = verdict.findings
-    gallery = sync_gallery(rt, job_id, apply_to_released=True, checked_rows=rows)
+    gallery = apply_release(rt, loaded, checked.current)
     notification = rt.registry.record_release(
         job_id=job_id,
         approved_by=approved_by,
@@ -266,7 +277,7 @@ def _release(
         notification.id,
         notification.webhook_id,
         changes=changes,
-        privacy_findings=findings,
+        privacy_findings=verdict.findings,
         gallery=gallery,
     )
 

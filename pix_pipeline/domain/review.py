@@ -18,9 +18,7 @@ from pix_pipeline.domain.gallery import (
     ChangeKind,
     GalleryChange,
     metadata_rule,
-    release_changes,
     rendition_tag,
-    shows_in_gallery,
     sync_gallery,
 )
 from pix_pipeline.domain.models import (
@@ -33,12 +31,8 @@ from pix_pipeline.domain.models import (
     SemanticFields,
     Thumbnails,
 )
-from pix_pipeline.domain.release import (
-    ReleaseCheck,
-    check_release,
-    findings_checked,
-    unchecked_categories,
-)
+from pix_pipeline.domain.photos import findings_checked, shows_in_gallery
+from pix_pipeline.domain.release import ReleaseCheck, gate, unchecked_categories
 from pix_pipeline.imaging.rendition import render_customer_copy
 from pix_pipeline.notify.outbox import (
     NotificationView,
@@ -230,7 +224,7 @@ class JobReview:
         released = self.job.gallery_visibility == GalleryVisibility.CUSTOMER
         recorded = self.job.gallery_status == GalleryStatus.UPDATE_PENDING
         # A photo that failed since the release leaves with the next one but is no pending
-        # change by itself (gallery.failed_in_gallery).
+        # change by itself (photos.failed_in_gallery).
         listed = [
             c
             for c in self.changes
@@ -320,31 +314,21 @@ def _page_order(photo: PhotoReview) -> tuple[int, tuple[int, int, str]]:
 
 def job_review(rt: Runtime, job_id: str) -> JobReview | None:
     """The job page's content; None for a job the registry does not know."""
-    if not layout.is_valid_job_id(job_id):
-        return None
-    job = rt.registry.get_job(job_id)
-    if job is None:
-        return None
-    all_rows = rt.registry.images_of_job(job_id)
-    redactions = rt.registry.redactions_of_job(job_id)
-    rows = [r for r in all_rows if r.status != ImageStatus.REMOVED]
-    photos = sorted(
-        (photo_review(r, redactions.get(r.image_id, [])) for r in rows), key=_page_order
-    )
     # The form's preview: would it go ahead with the box unticked, and what would it bring.
-    check = check_release(
-        job,
-        all_rows,
-        changes=release_changes(rt, job, all_rows, redactions),
-        approved_by="-",
-        acknowledged=False,
-        redactions=redactions,
+    # The page shows the photos of the same read.
+    checked = gate(rt, job_id, approved_by="-", acknowledged=False)
+    if checked.loaded is None:
+        return None
+    loaded = checked.loaded
+    rows = [r for r in loaded.rows if r.status != ImageStatus.REMOVED]
+    photos = sorted(
+        (photo_review(r, loaded.redactions.get(r.image_id, [])) for r in rows), key=_page_order
     )
     return JobReview(
-        job=job,
+        job=loaded.job,
         photos=photos,
-        release=check,
-        changes=check.changes,
+        release=checked.verdict,
+        changes=checked.verdict.changes,
         notifications=job_notifications(rt, job_id),
         semantics_provider=rt.settings.semantics_provider != "none",
         notifier=rt.settings.notifier,
@@ -355,18 +339,7 @@ def release_check(
     rt: Runtime, job_id: str, *, approved_by: str, acknowledged: bool
 ) -> ReleaseCheck:
     """The release gate of release_gallery, asked before its run is launched."""
-    job = rt.registry.get_job(job_id) if layout.is_valid_job_id(job_id) else None
-    rows = rt.registry.images_of_job(job_id) if job is not None else []
-    redactions = rt.registry.redactions_of_job(job_id) if job is not None else {}
-    changes = release_changes(rt, job, rows, redactions) if job is not None else []
-    return check_release(
-        job,
-        rows,
-        changes=changes,
-        approved_by=approved_by,
-        acknowledged=acknowledged,
-        redactions=redactions,
-    )
+    return gate(rt, job_id, approved_by=approved_by, acknowledged=acknowledged).verdict
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ storage and registry (so the tests stay fast and independent).
 import io
 import re
 import shutil
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -22,7 +24,12 @@ from pix_pipeline.desk.auth import LoginThrottle
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.gallery import sync_gallery
 from pix_pipeline.domain.models import Box, GalleryStatus, GalleryVisibility
-from pix_pipeline.domain.release import REDACTIONS_TO_CONFIRM, Refusal
+from pix_pipeline.domain.release import (
+    REDACTIONS_TO_CONFIRM,
+    Refusal,
+    release_gallery,
+    revoke_gallery,
+)
 from pix_pipeline.domain.review import release_check
 from pix_pipeline.runtime import build_runtime
 from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
@@ -300,3 +307,73 @@ def test_a_photo_that_cannot_be_rendered_is_an_error_on_the_desk_not_a_failed_sy
     card = rig.client.get(f"/jobs/{JOB}").text
     assert words.T.rendition_failed in card
     assert not Path(rig.harness.job_path(JOB, "gallery/images/clean.jpg")).exists()
+
+
+class Tally:
+    """Counts calls of a real registry's or storage's methods (the calls still run)."""
+
+    def __init__(self, mp: pytest.MonkeyPatch, target: object, names: Sequence[str]) -> None:
+        self.calls: Counter[str] = Counter()
+        self.keys: Counter[str] = Counter()
+        for name in names:
+            mp.setattr(target, name, self._counted(name, getattr(target, name)))
+
+    def _counted(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if args and isinstance(args[0], str):
+                self.keys[f"{name} {args[0]}"] += 1
+            return method(*args, **kwargs)
+
+        return call
+
+
+ROW_LOADS = ("get_job", "images_of_job", "redactions_of_job", "semantic_values", "step_results")
+
+
+def counted(
+    rig: Rig, mp: pytest.MonkeyPatch, action: Callable[[], object]
+) -> tuple[Counter[str], Counter[str]]:
+    """Run `action` on the real registry and storage, counting the registry's row loads and
+    the storage's reads and writes per key."""
+    with mp.context() as counting:
+        loads = Tally(counting, rig.runtime.registry, ROW_LOADS)
+        files = Tally(counting, rig.runtime.storage, ("read_bytes", "write_bytes"))
+        action()
+    return loads.calls, files.keys
+
+
+def counted_release(rig: Rig, mp: pytest.MonkeyPatch) -> tuple[Counter[str], Counter[str]]:
+    return counted(
+        rig,
+        mp,
+        lambda: release_gallery(
+            rig.runtime, JOB, approved_by="Daniel", acknowledge_privacy_findings=True
+        ),
+    )
+
+
+def test_a_release_reads_the_rows_once_and_writes_each_file_once(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    rig.login()
+    drag_area(rig, "clean.jpg")
+    once = Counter({"get_job": 1, "images_of_job": 1, "redactions_of_job": 1})
+    loads, files = counted_release(rig, monkeypatch)
+    assert loads == once
+    assert [key for key, n in files.items() if n > 1] == []
+    # An update of a released gallery: a new area is rendered into the customer's files.
+    drag_area(rig, "door.jpg")
+    loads, files = counted_release(rig, monkeypatch)
+    assert loads == once
+    assert [key for key, n in files.items() if n > 1] == []
+    written = {key.split(" ", 1)[1] for key in files if key.startswith("write_bytes")}
+    door = [layout.gallery_image_key(JOB, "door.jpg")]
+    door += [layout.gallery_preview_key(JOB, "door.jpg", size) for size in SIZES]
+    assert written == set(door)
+    # A revoke reads the job to decide, and once more after it changed it, for its sync.
+    loads, files = counted(
+        rig, monkeypatch, lambda: revoke_gallery(rig.runtime, JOB, revoked_by="Daniel")
+    )
+    assert loads == once + Counter({"get_job": 1})
+    assert [key for key, n in files.items() if n > 1] == []
