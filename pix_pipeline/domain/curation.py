@@ -19,7 +19,7 @@ from pix_pipeline.domain.fields import (
 from pix_pipeline.domain.gallery import sync_gallery
 from pix_pipeline.domain.meta import write_document
 from pix_pipeline.domain.models import DANIEL, ImageMeta, ImageStatus
-from pix_pipeline.domain.review import IMAGE_ID_PATTERN
+from pix_pipeline.domain.review import photo_of_job
 from pix_pipeline.registry.schema import ImageRow
 from pix_pipeline.runtime import Runtime
 
@@ -31,15 +31,6 @@ __all__ = [
     "set_photo_fields",
     "set_room_type_of",
 ]
-
-
-def _photo_of_job(rt: Runtime, job_id: str, image_id: str) -> ImageRow | None:
-    if not (layout.is_valid_job_id(job_id) and IMAGE_ID_PATTERN.fullmatch(image_id)):
-        return None
-    row = rt.registry.get_image(image_id)
-    if row is None or row.job_id != job_id or row.status == ImageStatus.REMOVED:
-        return None
-    return row
 
 
 def _refresh_fields(rt: Runtime, row: ImageRow) -> None:
@@ -71,7 +62,7 @@ def set_photo_fields(
     emptied field Daniel had set goes back to the provider. False when the job has no such
     photo; InvalidFieldValue for a value a field cannot take.
     """
-    row = _photo_of_job(rt, job_id, image_id)
+    row = photo_of_job(rt, job_id, image_id)
     if row is None:
         return False
     meta = ImageMeta.model_validate(row.meta) if row.meta else None
@@ -92,7 +83,7 @@ def set_room_type_of(
     """One room type for several photos at once (an empty one gives them back to the
     provider); returns how many photos of the job took it."""
     value = parse_value("room_type", room_type)
-    rows = [row for i in dict.fromkeys(image_ids) if (row := _photo_of_job(rt, job_id, i))]
+    rows = [row for i in dict.fromkeys(image_ids) if (row := photo_of_job(rt, job_id, i))]
     for row in rows:
         if value is None:
             rt.registry.save_semantic_values(
@@ -122,7 +113,7 @@ def _store_order(rt: Runtime, job_id: str, ordered: list[str]) -> None:
 def move_photo(rt: Runtime, job_id: str, image_id: str, offset: int) -> bool:
     """Move a photo `offset` places earlier (negative) or later in the gallery; every photo
     gets its place from then on, so photos added later come after them."""
-    if _photo_of_job(rt, job_id, image_id) is None:
+    if photo_of_job(rt, job_id, image_id) is None:
         return False
     ordered = gallery_order(_placeable(rt, job_id))
     index = ordered.index(image_id)
@@ -148,7 +139,7 @@ def set_gallery_order(rt: Runtime, job_id: str, image_ids: Sequence[str]) -> boo
 def set_cover(rt: Runtime, job_id: str, image_id: str | None) -> bool:
     """Choose the gallery's cover photo (None: no cover). A hidden cover stays chosen; the
     customer's document names no cover while it is hidden."""
-    if image_id is not None and _photo_of_job(rt, job_id, image_id) is None:
+    if image_id is not None and photo_of_job(rt, job_id, image_id) is None:
         return False
     if image_id is None and not (
         layout.is_valid_job_id(job_id) and rt.registry.get_job(job_id) is not None

@@ -422,7 +422,9 @@ def preview_key(registry: Registry, image_id: str, size: layout.ThumbSize) -> st
 # -- redaction ("Unkenntlich machen") ----------------------------------------------------
 
 
-def _photo_row(rt: Runtime, job_id: str, image_id: str) -> ImageRow | None:
+def photo_of_job(rt: Runtime, job_id: str, image_id: str) -> ImageRow | None:
+    """The job's photo `image_id` as a request names it, or None when the ids are malformed, the
+    photo belongs to another job or its file was removed."""
     if not (layout.is_valid_job_id(job_id) and IMAGE_ID_PATTERN.fullmatch(image_id)):
         return None
     row = rt.registry.get_image(image_id)
@@ -446,7 +448,7 @@ def redact_findings(
     """Make one finding of the photo (named by its key), or all of its open findings,
     unrecognisable in the customer's copies, and sync the gallery. False when the job has no
     such photo or finding."""
-    row = _photo_row(rt, job_id, image_id)
+    row = photo_of_job(rt, job_id, image_id)
     if row is None:
         return False
     chosen = [a for a in _open_findings(rt, row) if key is None or a.key == key]
@@ -461,7 +463,7 @@ def redact_findings(
 
 def redact_area(rt: Runtime, job_id: str, image_id: str, box: Box, *, by: str) -> bool:
     """Make a rectangle Daniel dragged (0–1 of the upright photo) unrecognisable."""
-    row = _photo_row(rt, job_id, image_id)
+    row = photo_of_job(rt, job_id, image_id)
     if row is None:
         return False
     rt.registry.add_redactions(job_id, [redaction.area_redaction(row, box, by)])
@@ -472,7 +474,7 @@ def redact_area(rt: Runtime, job_id: str, image_id: str, box: Box, *, by: str) -
 def undo_redaction(rt: Runtime, job_id: str, image_id: str, redaction_id: int, *, by: str) -> bool:
     """Take a redaction back: the customer's copies show the area again after the sync (a
     released gallery: after the next release)."""
-    if _photo_row(rt, job_id, image_id) is None:
+    if photo_of_job(rt, job_id, image_id) is None:
         return False
     if not rt.registry.undo_redaction(job_id, image_id, redaction_id, by=by):
         return False
@@ -482,7 +484,7 @@ def undo_redaction(rt: Runtime, job_id: str, image_id: str, redaction_id: int, *
 
 def confirm_redaction(rt: Runtime, job_id: str, image_id: str, redaction_id: int) -> bool:
     """Keep a redaction for the photo's replaced file (it no longer holds the release)."""
-    if _photo_row(rt, job_id, image_id) is None:
+    if photo_of_job(rt, job_id, image_id) is None:
         return False
     return rt.registry.confirm_redaction(job_id, image_id, redaction_id)
 

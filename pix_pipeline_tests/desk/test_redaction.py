@@ -1,26 +1,22 @@
 """Redaction ("Unkenntlich machen") through the desk and the real processing run: what
 Daniel decides is recorded, and the gallery sync obscures it in every customer file.
 
-The desk's job is processed once per module; each test works on its own copy of that
-storage and registry (so the tests stay fast and independent).
+The desk's job is processed once per test process; each test works on its own copy of it
+(the desk's `rig` fixture), so the tests stay fast and independent.
 """
 
 import io
 import re
-import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import numpy as np
 import pytest
 from PIL import Image
 
-from pix_pipeline.defs.partitions import PIX_JOBS
 from pix_pipeline.desk import words
-from pix_pipeline.desk.auth import LoginThrottle
 from pix_pipeline.domain import layout
 from pix_pipeline.domain.gallery import sync_gallery
 from pix_pipeline.domain.models import Box, GalleryStatus, GalleryVisibility
@@ -32,62 +28,13 @@ from pix_pipeline.domain.release import (
 )
 from pix_pipeline.domain.review import release_check
 from pix_pipeline.runtime import build_runtime
-from pix_pipeline.settings import FILE_SUFFIX, VARIABLES, load_settings
-from pix_pipeline_tests.conftest import Harness
-from pix_pipeline_tests.desk.rig import JOB, Rig, desk_client, desk_settings, plain, write_job
+from pix_pipeline.settings import load_settings
+from pix_pipeline_tests.desk.rig import JOB, Rig, plain
 from pix_pipeline_tests.images import write_settled
-from pix_pipeline_tests.processes import free_port
 from pix_pipeline_tests.providers import ColourCodedPrivacy
 
 AREA = Box(x0=0.1, y0=0.5, x1=0.3, y1=0.75)
 SIZES = (layout.ThumbSize.SMALL, layout.ThumbSize.LARGE)
-PRIVACY = "pix_pipeline_tests.providers:ColourCodedPrivacy"
-REGISTRY = "registry.sqlite3"
-
-
-def job_environment(mp: pytest.MonkeyPatch, root: Path, database: Path) -> None:
-    """The desk rig's settings (as pix_root sets them) for a storage root and registry file."""
-    for name in VARIABLES:
-        mp.delenv(name, raising=False)
-        mp.delenv(name + FILE_SUFFIX, raising=False)
-    mp.setenv("PIX_LOCAL_ROOT", str(root))
-    mp.setenv("PIX_DATABASE_URL", f"sqlite:///{database}")
-    mp.setenv("PIX_SETTLE_SECONDS", "5")
-    mp.setenv("PIX_IMAGE_WORKERS", "2")
-    mp.setenv("PIX_PRIVACY_PROVIDER", PRIVACY)
-
-
-@pytest.fixture(scope="module")
-def processed_job(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The desk's job processed once (sensor tick and run): a storage root and registry."""
-    base = tmp_path_factory.mktemp("processed")
-    root = base / "storage"
-    (root / "pix-jobs").mkdir(parents=True)
-    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
-        job_environment(mp, root, base / REGISTRY)
-        harness = Harness(root, instance)
-        write_job(harness.final_input(JOB))
-        harness.tick()
-        assert harness.run(JOB).success
-        harness.close()
-    return base
-
-
-@pytest.fixture
-def rig(processed_job: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
-    """The desk rig over a copy of the processed job."""
-    shutil.copytree(processed_job, tmp_path / "job")
-    root = tmp_path / "job" / "storage"
-    job_environment(monkeypatch, root, tmp_path / "job" / REGISTRY)
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(PIX_JOBS, [JOB])
-        harness = Harness(root, instance)
-        runtime = build_runtime(load_settings())
-        settings = desk_settings(f"http://127.0.0.1:{free_port()}")
-        throttle = LoginThrottle()
-        yield Rig(harness, runtime, desk_client(settings, runtime, throttle), settings, throttle)
-        runtime.close()
-        harness.close()
 
 
 def pixels(data: bytes) -> np.ndarray:
