@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,8 +72,9 @@ def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """SQLite files in this test process (Dagster's test instances, the registries) skip fsync.
+    """Default signal handling in this test process, and no fsync for its SQLite files.
 
+    SQLite files in this test process (Dagster's test instances, the registries) skip fsync.
     A Dagster run in a test instance commits a few hundred events, each with its own fsync;
     waiting for the disk was half of a run's time. Without fsync a database survives a crash of
     the process that wrote it, only not one of the machine, which no test makes. Processes the
@@ -80,6 +82,15 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+
+    # A test run started in the background (`cmd &` in a script) inherits SIGINT ignored, and
+    # Dagster maps SIGTERM onto SIGINT's handler in every in-process run: SIGTERM would stay
+    # ignored in this process and in every process a later test starts (`tail` for step logs,
+    # dev.sh, the services), which then never stop when told to. Tests run with the default.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     if not event.contains(Engine, "connect", _sqlite_without_fsync):
         event.listen(Engine, "connect", _sqlite_without_fsync)
