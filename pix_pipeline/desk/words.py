@@ -87,7 +87,7 @@ class T:
     redact_remove = "Entfernen"
     redacted_note = "Unkenntlich gemacht von {by} am {when}"
     redacted_by_policy = "Automatisch unkenntlich gemacht (Grundeinstellung) am {when}"
-    redacted_count = "{count} Bereich(e) unkenntlich gemacht"
+    redacted_count = "{areas} unkenntlich gemacht"
     open_finding = "offen"
     to_confirm_title = "Zu prüfen"
     to_confirm_intro = (
@@ -516,6 +516,11 @@ def plural(count: int, one: str, many: str) -> str:
 
 def jobs(count: int) -> str:
     return plural(count, "Auftrag", "Aufträge")
+
+
+def redacted_areas(count: int) -> str:
+    """ "1 Bereich unkenntlich gemacht", "2 Bereiche …" on a photo card."""
+    return T.redacted_count.format(areas=plural(count, "Bereich", "Bereiche"))
 
 
 def photos(count: int) -> str:
