@@ -5,8 +5,9 @@ of the 200-photo job (released), including the gallery sync the save triggers.
 Registry rows are made directly (10,000 jobs with 5 photos each, one job with 200 photos:
 some failed, some with findings and boxes); previews need not exist to time the pages. Each
 page is requested in process (Starlette's TestClient, logged in) and timed from request to
-the last byte; the figure is the median of the runs. The anchor is `/health`, a route of the
-same app behind the same middleware (login, session, CSRF, headers) that returns "ok".
+the last byte; the figure is the median of the runs. The anchor is the login page, a route of
+the same app behind the same middleware (session, CSRF, headers) that reads no data; `/health`
+asks Dagster and storage since the health checks came in.
 
     .venv/bin/python benchmarks/desk_pages.py [--jobs 10000] [--photos 200] [--runs 20]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -246,7 +247,7 @@ def main() -> int:
         job_page = client.get(f"/jobs/{BIG_JOB}").text
         assert job_page.count('<article class="photo') == args.photos - args.photos // 50
         assert 'loading="lazy"' in job_page and "data-box=" in job_page
-        hello = timed(client, "/health", args.runs)
+        hello = timed(client, "/login", args.runs)
         figures = [
             (f"job page, {args.photos} photos", timed(client, f"/jobs/{BIG_JOB}", args.runs)),
             (f"jobs list, {args.jobs} jobs, page 1", timed(client, "/", args.runs)),
@@ -255,7 +256,7 @@ def main() -> int:
         ]
         saves = [("save one field + gallery sync", timed_saves(client, rt, args.runs))]
         rt.close()
-    print(f"{'name':<36} {'ours':>9} {'target':>9}  verdict  (x bare /health = {hello:.1f} ms)")
+    print(f"{'name':<36} {'ours':>9} {'target':>9}  verdict  (bare /login = {hello:.1f} ms)")
     failed = False
     for (name, ms), target in [(f, TARGET_MS) for f in figures] + [
         (f, SAVE_TARGET_MS) for f in saves
